@@ -1,0 +1,110 @@
+"""Feature steps as scikit-learn transformers over batches of 28x28 images."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+from sklearn.base import BaseEstimator, TransformerMixin
+
+SIDE = 28
+
+
+def as_images(X) -> np.ndarray:
+    """Return ``X`` as float32 images (n, 28, 28) scaled to [0, 1].
+
+    Accepts uint8 MNIST-style images (n, 28, 28) with ink = 255, one image
+    (28, 28), or flattened rows (n, 784). Floats are taken as already in [0, 1].
+    """
+    X = np.asarray(X)
+    if X.ndim == 2 and X.shape == (SIDE, SIDE):
+        X = X[None]
+    elif X.ndim == 2 and X.shape[1] == SIDE * SIDE:
+        X = X.reshape(-1, SIDE, SIDE)
+    if X.ndim != 3 or X.shape[1:] != (SIDE, SIDE):
+        raise ValueError(f"expected images of shape (n, 28, 28) or (n, 784), got {X.shape}")
+    if np.issubdtype(X.dtype, np.integer):
+        return X.astype(np.float32) / np.float32(255)
+    return X.astype(np.float32, copy=False)
+
+
+class StatelessTransformer(TransformerMixin, BaseEstimator):
+    """A transformer whose ``fit`` learns nothing (it only records the input width)."""
+
+    def fit(self, X, y=None):
+        self.n_features_in_ = SIDE * SIDE
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        return tags
+
+
+class Deskew(StatelessTransformer):
+    """Straighten slanted digits with image moments, and centre them by mass.
+
+    The shear that makes the intensity covariance of row and column zero,
+    ``col += alpha * (row - row_mean)`` with ``alpha = cov(row, col) / var(row)``,
+    is the classic moments-based deskew that halves a raw-pixel KNN's error on
+    MNIST. Bilinear resampling; one vectorised ``map_coordinates`` per batch.
+
+    Parameters
+    ----------
+    batch_size : int
+        Images resampled at once (bounds the memory of the coordinate grid).
+    """
+
+    def __init__(self, batch_size: int = 4096):
+        self.batch_size = batch_size
+
+    def transform(self, X):
+        X = as_images(X)
+        out = np.empty_like(X)
+        for start in range(0, len(X), self.batch_size):
+            out[start : start + self.batch_size] = _deskew_batch(X[start : start + self.batch_size])
+        return out
+
+
+def _deskew_batch(images: np.ndarray) -> np.ndarray:
+    n = len(images)
+    grid = np.arange(SIDE, dtype=np.float32)
+    total = images.sum(axis=(1, 2))
+    safe = np.where(total > 0, total, 1)
+    row_mass, col_mass = images.sum(axis=2), images.sum(axis=1)
+    mr = row_mass @ grid / safe
+    mc = col_mass @ grid / safe
+    dr = grid[None, :] - mr[:, None]
+    dc = grid[None, :] - mc[:, None]
+    var_r = (row_mass * dr**2).sum(axis=1) / safe
+    cov_rc = np.einsum("nij,ni,nj->n", images, dr, dc) / safe
+    alpha = np.where(var_r > 1e-6, cov_rc / np.where(var_r > 1e-6, var_r, 1), 0)
+    alpha = np.where(total > 0, alpha, 0)
+    centre = (SIDE - 1) / 2
+    # Output pixel (r, c) samples the input at (r + mr - centre, c + mc - centre + alpha * (r - centre)).
+    rr, cc = np.meshgrid(grid, grid, indexing="ij")
+    src_r = rr[None] + (mr - centre)[:, None, None]
+    src_c = cc[None] + (mc - centre)[:, None, None] + alpha[:, None, None] * (rr[None] - centre)
+    src_n = np.broadcast_to(np.arange(n, dtype=np.float32)[:, None, None], src_r.shape)
+    coords = np.stack([src_n, src_r, src_c])
+    out = ndimage.map_coordinates(images, coords, order=1, mode="constant", cval=0.0)
+    return np.where(total[:, None, None] > 0, out, images)
+
+
+class Blur(StatelessTransformer):
+    """Gaussian blur of each image (``sigma`` in pixels; 0 leaves images unchanged)."""
+
+    def __init__(self, sigma: float = 0.0):
+        self.sigma = sigma
+
+    def transform(self, X):
+        X = as_images(X)
+        if self.sigma <= 0:
+            return X
+        return ndimage.gaussian_filter(X, sigma=(0, self.sigma, self.sigma), mode="constant")
+
+
+class Flatten(StatelessTransformer):
+    """Images (n, 28, 28) -> float32 rows (n, 784) in [0, 1]."""
+
+    def transform(self, X):
+        return as_images(X).reshape(-1, SIDE * SIDE)

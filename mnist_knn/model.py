@@ -1,0 +1,374 @@
+"""Build, fit, persist and load the KNN pipeline; the presets."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import tempfile
+import time
+import warnings
+import zipfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy
+import sklearn
+from sklearn.decomposition import PCA
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import Pipeline
+
+from .data import PROJECT_ROOT, Mnist, load_mnist
+from .evaluation import Evaluation
+from .features import Blur, Deskew, Flatten
+
+try:  # POSIX advisory locks; elsewhere two simultaneous first starts just both build.
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None
+
+# Bump when the artifact layout or the meaning of a config field changes.
+FORMAT_VERSION = 1
+# Neighbours kept per test digit and offered by the app's k control.
+K_MAX = 15
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named model configuration (every field is recorded with the artifact)."""
+
+    name: str
+    description: str
+    deskew: bool = False
+    blur: float = 0.0
+    pca: int | None = None
+    k: int = 4
+    weights: str = "distance"
+
+    def config(self) -> dict:
+        return asdict(self)
+
+
+PRESETS = {
+    p.name: p
+    for p in (
+        Preset(
+            "baseline",
+            "Raw pixels, k=4, distance weights: the classic configuration, for comparison.",
+        ),
+        Preset(
+            "default",
+            "Deskewed digits, 50 principal components, k=4, distance weights.",
+            deskew=True,
+            pca=50,
+        ),
+    )
+}
+DEFAULT_PRESET = "default"
+
+
+class StaleArtifactWarning(UserWarning):
+    """A models/ artifact was missing, stale or corrupt and is being rebuilt."""
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """One search's outcome: the vote and the neighbours that cast it."""
+
+    labels: np.ndarray  # (n,) predicted digit
+    proba: np.ndarray  # (n, 10) vote shares
+    dist: np.ndarray  # (n, K) distances to the nearest training digits, ascending
+    ind: np.ndarray  # (n, K) their indices in the training set
+    neigh_labels: np.ndarray  # (n, K) their labels
+
+
+def vote(dist: np.ndarray, neigh_labels: np.ndarray, k: int, weights: str) -> np.ndarray:
+    """Class probabilities from the ``k`` nearest neighbours, exactly as scikit-learn votes.
+
+    ``weights="distance"`` weighs each neighbour by 1/distance; a neighbour at
+    distance 0 takes the whole vote (shared with any other at 0).
+    """
+    dist, neigh_labels = np.asarray(dist)[:, :k], np.asarray(neigh_labels)[:, :k]
+    if weights == "uniform":
+        w = np.ones(dist.shape)
+    elif weights == "distance":
+        with np.errstate(divide="ignore"):
+            w = 1.0 / dist.astype(np.float64)
+        exact = np.isinf(w)
+        rows = exact.any(axis=1)
+        w[rows] = exact[rows]
+    else:
+        raise ValueError(f"weights must be 'uniform' or 'distance', got {weights!r}")
+    proba = np.stack([(w * (neigh_labels == c)).sum(axis=1) for c in range(10)], axis=1)
+    total = proba.sum(axis=1, keepdims=True)
+    return proba / np.where(total == 0, 1, total)
+
+
+class KNNPipeline(Pipeline):
+    """A Pipeline ending in KNeighborsClassifier that also exposes ``kneighbors``.
+
+    ``predict``, ``predict_proba`` and ``kneighbors`` take MNIST-style images
+    (n, 28, 28) uint8 with ink = 255, as the IDX files hold them.
+    """
+
+    def fit(self, X, y=None, **params):
+        super().fit(X, y, **params)
+        self.train_labels_ = np.asarray(y, dtype=np.uint8)
+        return self
+
+    def kneighbors(self, X, n_neighbors=None, return_distance=True):
+        """Distances and training-set indices of the nearest neighbours of ``X``."""
+        return self.steps[-1][1].kneighbors(
+            self[:-1].transform(X), n_neighbors=n_neighbors, return_distance=return_distance
+        )
+
+    def search(self, X, n_neighbors: int = K_MAX, k=None, weights=None) -> Neighbours:
+        """One neighbour search, then the vote of the first ``k`` (default: the model's).
+
+        Cheaper than calling ``predict_proba`` and ``kneighbors`` separately,
+        and lets the caller vote with another k or weighting without searching again.
+        """
+        knn = self.steps[-1][1]
+        k = k or knn.n_neighbors
+        dist, ind = self.kneighbors(X, n_neighbors=max(n_neighbors, k))
+        neigh_labels = self.train_labels_[ind]
+        proba = vote(dist, neigh_labels, k, weights or knn.weights)
+        return Neighbours(proba.argmax(axis=1), proba, dist, ind, neigh_labels)
+
+
+def make_pipeline(preset: Preset) -> KNNPipeline:
+    """An unfitted pipeline for ``preset``."""
+    steps = []
+    if preset.deskew:
+        steps.append(("deskew", Deskew()))
+    if preset.blur:
+        steps.append(("blur", Blur(preset.blur)))
+    steps.append(("flatten", Flatten()))
+    if preset.pca:
+        steps.append(("pca", PCA(n_components=preset.pca, random_state=0)))
+    knn = KNeighborsClassifier(n_neighbors=preset.k, weights=preset.weights, algorithm="brute")
+    steps.append(("knn", knn))
+    return KNNPipeline(steps)
+
+
+# ------------------------------------------------------------------ artifacts
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """What models/<preset>.npz holds: the fitted model, its test evaluation, its record."""
+
+    preset: Preset
+    model: KNNPipeline
+    evaluation: Evaluation
+    meta: dict
+
+
+def models_dir() -> Path:
+    """The artifacts folder: $MNIST_KNN_MODELS_DIR or the project's models/."""
+    return Path(os.environ.get("MNIST_KNN_MODELS_DIR") or PROJECT_ROOT / "models")
+
+
+def artifact_path(preset: str, folder: Path | None = None) -> Path:
+    return (folder or models_dir()) / f"{preset}.npz"
+
+
+def library_versions() -> dict:
+    return {
+        "format": FORMAT_VERSION,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "scikit-learn": sklearn.__version__,
+    }
+
+
+def _expected_meta(preset: Preset, data: Mnist) -> dict:
+    return {
+        "config": preset.config(),
+        "data_checksum": data.checksum,
+        "versions": library_versions(),
+    }
+
+
+def _fitted_state(model: KNNPipeline) -> dict[str, np.ndarray]:
+    """The learned arrays of every step (attributes ending in ``_``) and the KNN's data."""
+    arrays = {}
+    for name, step in model.steps[:-1]:
+        for attr, value in vars(step).items():
+            if attr.endswith("_") and not attr.startswith("_"):
+                arrays[f"step/{name}/{attr}"] = np.asarray(value)
+    knn = model.steps[-1][1]
+    arrays["knn/X"] = knn._fit_X
+    arrays["knn/y"] = model.train_labels_
+    return arrays
+
+
+def _restore(preset: Preset, arrays) -> KNNPipeline:
+    """Rebuild a fitted pipeline from :func:`_fitted_state`'s arrays, without refitting."""
+    model = make_pipeline(preset)
+    for name, step in model.steps[:-1]:
+        prefix = f"step/{name}/"
+        for key in arrays:
+            if key.startswith(prefix):
+                value = arrays[key]
+                setattr(step, key[len(prefix) :], value.item() if value.ndim == 0 else value)
+    # KNN "fitting" with brute force only stores the training features.
+    model.steps[-1][1].fit(arrays["knn/X"], arrays["knn/y"])
+    model.train_labels_ = arrays["knn/y"]
+    return model
+
+
+def save_artifact(path: Path, artifact: Artifact) -> None:
+    """Write ``artifact`` as one .npz, through a temp file and an atomic rename."""
+    arrays = _fitted_state(artifact.model)
+    for field in ("y_true", "y_pred", "proba", "neigh_ind", "neigh_dist"):
+        arrays[f"eval/{field}"] = getattr(artifact.evaluation, field)
+    arrays["meta"] = np.array(json.dumps(artifact.meta))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **arrays)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_artifact(path: Path, preset: Preset, data: Mnist) -> Artifact:
+    """Load an artifact, refusing anything that does not match ``preset`` and ``data``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no file.
+    ValueError
+        If it is corrupt, truncated, of another format, config, data or library version.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            meta = json.loads(str(npz["meta"]))
+            arrays = {key: npz[key] for key in npz.files if key != "meta"}
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{path.name} is unreadable ({exc})") from exc
+    for key, want in _expected_meta(preset, data).items():
+        if not isinstance(meta, dict) or meta.get(key) != want:
+            raise ValueError(f"{path.name} is stale ({key} changed)")
+    try:
+        model = _restore(preset, arrays)
+        evaluation = Evaluation(
+            **{f: arrays[f"eval/{f}"] for f in ("y_true", "y_pred", "proba", "neigh_ind", "neigh_dist")}
+        )
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ValueError(f"{path.name} is incomplete ({exc})") from exc
+    if len(evaluation.y_true) != len(data.y_test) or len(model.train_labels_) != len(data.y_train):
+        raise ValueError(f"{path.name} is stale (its sizes do not match the data)")
+    return Artifact(preset, model, evaluation, meta)
+
+
+def build_artifact(
+    preset: Preset, data: Mnist, progress: Progress | None = None, batch: int = 500
+) -> Artifact:
+    """Fit ``preset`` on the training set and classify the whole test set.
+
+    ``progress(fraction, message)`` is called as the work advances.
+    """
+    progress = progress or (lambda fraction, message: None)
+    start = time.perf_counter()
+    progress(0.0, f"fitting {preset.name} on {len(data.x_train):,} training digits")
+    model = make_pipeline(preset).fit(data.x_train, data.y_train)
+    fit_seconds = time.perf_counter() - start
+    parts = []
+    n = len(data.x_test)
+    for i in range(0, n, batch):
+        progress(0.1 + 0.85 * i / n, f"classifying test digits {i:,}-{min(i + batch, n):,} of {n:,}")
+        parts.append(model.search(data.x_test[i : i + batch], n_neighbors=K_MAX))
+    evaluation = Evaluation(
+        y_true=data.y_test,
+        y_pred=np.concatenate([p.labels for p in parts]).astype(np.uint8),
+        proba=np.concatenate([p.proba for p in parts]).astype(np.float32),
+        neigh_ind=np.concatenate([p.ind for p in parts]).astype(np.int32),
+        neigh_dist=np.concatenate([p.dist for p in parts]).astype(np.float32),
+    )
+    meta = _expected_meta(preset, data) | {
+        "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "fit_seconds": round(fit_seconds, 3),
+        "build_seconds": round(time.perf_counter() - start, 3),
+        "accuracy": evaluation.accuracy,
+        "n_train": int(len(data.y_train)),
+        "n_test": int(n),
+    }
+    progress(1.0, f"{preset.name}: test accuracy {evaluation.accuracy:.2%}")
+    return Artifact(preset, model, evaluation, meta)
+
+
+@contextlib.contextmanager
+def _build_lock(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "w") as fh:
+        if fcntl:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
+
+
+def artifact_is_fresh(preset: str = DEFAULT_PRESET, data: Mnist | None = None) -> bool:
+    """True when models/<preset>.npz exists and matches the code, config and data."""
+    data = data or load_mnist()
+    try:
+        read_artifact(artifact_path(preset), get_preset(preset), data)
+    except (FileNotFoundError, ValueError):
+        return False
+    return True
+
+
+def get_preset(name: str) -> Preset:
+    """The preset called ``name``; a ValueError lists the valid names otherwise."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}") from None
+
+
+def load_artifact(
+    preset: str = DEFAULT_PRESET,
+    *,
+    data: Mnist | None = None,
+    progress: Progress | None = None,
+    rebuild: bool = False,
+) -> Artifact:
+    """Load models/<preset>.npz, building it first when missing, stale or corrupt.
+
+    A rebuild is announced with a :class:`StaleArtifactWarning`. Two processes
+    starting together build once: the second waits on a lock file, then loads.
+    """
+    spec = get_preset(preset)
+    data = data or load_mnist(progress=progress)
+    path = artifact_path(preset)
+    with _build_lock(path):
+        if not rebuild:
+            try:
+                return read_artifact(path, spec, data)
+            except FileNotFoundError:
+                reason = "not built yet"
+            except ValueError as exc:
+                reason = str(exc)
+            warnings.warn(
+                f"models/{path.name} {reason}: rebuilding it", StaleArtifactWarning, stacklevel=2
+            )
+        artifact = build_artifact(spec, data, progress)
+        save_artifact(path, artifact)
+        return artifact
+
+
+def load_model(preset: str = DEFAULT_PRESET, **kwargs) -> KNNPipeline:
+    """The fitted model of ``preset`` (see :func:`load_artifact` for the keywords)."""
+    return load_artifact(preset, **kwargs).model
