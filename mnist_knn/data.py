@@ -226,10 +226,28 @@ def _mirrors() -> list[str]:
     return list(DEFAULT_MIRRORS)
 
 
-def _stderr_progress(fraction: float, message: str) -> None:
-    bar = "#" * int(fraction * 30)
-    end = "\n" if fraction >= 1 else ""
-    print(f"\r{message:<48.48} [{bar:<30}] {fraction:4.0%}", end=end, file=sys.stderr, flush=True)
+class ConsoleProgress:
+    """A ``progress(fraction, message)`` callback drawing a bar on stderr.
+
+    On a terminal the bar redraws in place; in a log (CI) it prints a line only
+    when the task changes or another tenth is done, so logs stay short.
+    """
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.last = None
+
+    def __call__(self, fraction: float, message: str) -> None:
+        bar = "#" * int(fraction * 30)
+        line = f"{message:<52.52} [{bar:<30}] {fraction:4.0%}"
+        if self.stream.isatty():
+            end = "\n" if fraction >= 1 else ""
+            print(f"\r{line}", end=end, file=self.stream, flush=True)
+            return
+        key = (message.split(" ")[0], int(fraction * 10))
+        if key != self.last:
+            self.last = key
+            print(line, file=self.stream, flush=True)
 
 
 def _download_one(url: str, dest: Path, sha256: str, size: int, progress: Progress) -> None:
@@ -268,14 +286,16 @@ def download_mnist(folder: Path, progress: Progress | None = None) -> Path:
     MnistNotFoundError
         If no mirror served a valid copy of every file.
     """
-    progress = progress or _stderr_progress
+    progress = progress or ConsoleProgress()
     errors: list[str] = []
     for stem, sha256, size in MNIST_FILES.values():
         if _find_file(folder, stem):
             continue
         for mirror in _mirrors():
             try:
-                _download_one(mirror + stem + ".gz", folder / (stem + ".gz"), sha256, size, progress)
+                _download_one(
+                    mirror + stem + ".gz", folder / (stem + ".gz"), sha256, size, progress
+                )
                 break
             except (OSError, ValueError, urllib.error.URLError) as exc:
                 errors.append(f"{mirror}{stem}.gz: {getattr(exc, 'reason', exc)}")
@@ -358,4 +378,3 @@ def load_mnist(*, download: bool = True, progress: Progress | None = None) -> Mn
         folder,
         hasher.hexdigest(),
     )
-

@@ -80,7 +80,8 @@ def _deskew_batch(images: np.ndarray) -> np.ndarray:
     alpha = np.where(var_r > 1e-6, cov_rc / np.where(var_r > 1e-6, var_r, 1), 0)
     alpha = np.where(total > 0, alpha, 0)
     centre = (SIDE - 1) / 2
-    # Output pixel (r, c) samples the input at (r + mr - centre, c + mc - centre + alpha * (r - centre)).
+    # Output pixel (r, c) samples the input at
+    # (r + mr - centre, c + mc - centre + alpha * (r - centre)).
     rr, cc = np.meshgrid(grid, grid, indexing="ij")
     src_r = rr[None] + (mr - centre)[:, None, None]
     src_c = cc[None] + (mc - centre)[:, None, None] + alpha[:, None, None] * (rr[None] - centre)

@@ -195,6 +195,13 @@ def _expected_meta(preset: Preset, data: Mnist) -> dict:
     }
 
 
+def _stale_reason(meta, preset: Preset, data: Mnist) -> str | None:
+    for key, want in _expected_meta(preset, data).items():
+        if not isinstance(meta, dict) or meta.get(key) != want:
+            return f"stale ({key} changed)"
+    return None
+
+
 def _fitted_state(model: KNNPipeline) -> dict[str, np.ndarray]:
     """The learned arrays of every step (attributes ending in ``_``) and the KNN's data."""
     arrays = {}
@@ -260,13 +267,15 @@ def read_artifact(path: Path, preset: Preset, data: Mnist) -> Artifact:
         raise
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         raise ValueError(f"{path.name} is unreadable ({exc})") from exc
-    for key, want in _expected_meta(preset, data).items():
-        if not isinstance(meta, dict) or meta.get(key) != want:
-            raise ValueError(f"{path.name} is stale ({key} changed)")
+    if reason := _stale_reason(meta, preset, data):
+        raise ValueError(f"{path.name} is {reason}")
     try:
         model = _restore(preset, arrays)
         evaluation = Evaluation(
-            **{f: arrays[f"eval/{f}"] for f in ("y_true", "y_pred", "proba", "neigh_ind", "neigh_dist")}
+            **{
+                f: arrays[f"eval/{f}"]
+                for f in ("y_true", "y_pred", "proba", "neigh_ind", "neigh_dist")
+            }
         )
     except (KeyError, ValueError, TypeError) as exc:
         raise ValueError(f"{path.name} is incomplete ({exc})") from exc
@@ -290,7 +299,9 @@ def build_artifact(
     parts = []
     n = len(data.x_test)
     for i in range(0, n, batch):
-        progress(0.1 + 0.85 * i / n, f"classifying test digits {i:,}-{min(i + batch, n):,} of {n:,}")
+        progress(
+            0.1 + 0.85 * i / n, f"classifying test digits {i:,}-{min(i + batch, n):,} of {n:,}"
+        )
         parts.append(model.search(data.x_test[i : i + batch], n_neighbors=K_MAX))
     evaluation = Evaluation(
         y_true=data.y_test,
@@ -304,8 +315,8 @@ def build_artifact(
         "fit_seconds": round(fit_seconds, 3),
         "build_seconds": round(time.perf_counter() - start, 3),
         "accuracy": evaluation.accuracy,
-        "n_train": int(len(data.y_train)),
-        "n_test": int(n),
+        "n_train": len(data.y_train),
+        "n_test": n,
     }
     progress(1.0, f"{preset.name}: test accuracy {evaluation.accuracy:.2%}")
     return Artifact(preset, model, evaluation, meta)
@@ -320,14 +331,22 @@ def _build_lock(path: Path):
         yield
 
 
-def artifact_is_fresh(preset: str = DEFAULT_PRESET, data: Mnist | None = None) -> bool:
-    """True when models/<preset>.npz exists and matches the code, config and data."""
+def artifact_problem(preset: str = DEFAULT_PRESET, data: Mnist | None = None) -> str | None:
+    """Why models/<preset>.npz cannot be used as it is (None when it looks fresh).
+
+    Reads only the artifact's record, so it is cheap enough for every page view;
+    damage inside the arrays is caught when :func:`load_artifact` reads them.
+    """
     data = data or load_mnist()
+    path = artifact_path(preset)
     try:
-        read_artifact(artifact_path(preset), get_preset(preset), data)
-    except (FileNotFoundError, ValueError):
-        return False
-    return True
+        with np.load(path, allow_pickle=False) as npz:
+            meta = json.loads(str(npz["meta"]))
+    except FileNotFoundError:
+        return "not built yet"
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        return f"unreadable ({exc})"
+    return _stale_reason(meta, get_preset(preset), data)
 
 
 def get_preset(name: str) -> Preset:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
 # MNIST's recipe (LeCun et al.): fit the digit into a 20x20 box keeping its
@@ -15,6 +16,8 @@ SIZE = 28
 # Ink below this fraction of full strength is treated as background noise (JPEG
 # artefacts, paper texture) when finding the bounding box.
 INK_THRESHOLD = 0.1
+# Larger uploads are refused from their header, before any pixel is decoded.
+MAX_PIXELS = 40_000_000
 
 
 class ImageError(ValueError):
@@ -35,6 +38,41 @@ class Steps:
     fitted: np.ndarray  # longer side scaled to 20 px, aspect kept
     centred: np.ndarray  # 28x28, centre of mass at the centre
     result: np.ndarray  # the same as uint8, ink = 255 (what the model receives)
+
+
+def load_image(source, name: str | None = None) -> Image.Image:
+    """Open an image file (path, bytes or file object) safely for :func:`to_mnist`.
+
+    Refuses images over :data:`MAX_PIXELS` before decoding them, takes the
+    first frame of an animation and applies any EXIF rotation.
+
+    Raises
+    ------
+    ImageError
+        If the file is missing, empty, truncated, too large or not an image;
+        the message names it.
+    """
+    if isinstance(source, bytes | bytearray):
+        source = io.BytesIO(source)
+    name = name or str(getattr(source, "name", source))
+    try:
+        with Image.open(source) as img:
+            if img.width * img.height > MAX_PIXELS:
+                raise ImageError(
+                    f"{name}: {img.width}x{img.height} pixels is too large "
+                    f"(at most {MAX_PIXELS // 1_000_000} megapixels); scale it down first"
+                )
+            img.seek(0)
+            img.load()
+            return ImageOps.exif_transpose(img)
+    except ImageError:
+        raise
+    except FileNotFoundError:
+        raise ImageError(f"{name}: no such file") from None
+    except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
+        raise ImageError(f"{name}: not a readable image ({exc})") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ImageError(f"{name}: the image is truncated or corrupt ({exc})") from None
 
 
 def _as_array(image) -> np.ndarray:

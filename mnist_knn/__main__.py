@@ -1,0 +1,132 @@
+"""Command line: python -m mnist_knn {train,evaluate,predict} --help."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+
+from .data import ConsoleProgress, MnistNotFoundError
+from .evaluation import METRICS, compute_metrics
+from .model import DEFAULT_PRESET, PRESETS, StaleArtifactWarning, load_artifact
+from .preprocess import ImageError, load_image, to_mnist
+
+
+def _add_preset(parser: argparse.ArgumentParser, allow_all: bool = False) -> None:
+    choices = [*PRESETS, "all"] if allow_all else list(PRESETS)
+    parser.add_argument(
+        "--preset",
+        choices=choices,
+        default=DEFAULT_PRESET,
+        help=f"model preset (default: {DEFAULT_PRESET})"
+        + ("; 'all' builds every preset" if allow_all else ""),
+    )
+
+
+def _artifact(preset: str, rebuild: bool = False):
+    """Load (or build, with progress on stderr) the artifact of ``preset``."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", StaleArtifactWarning)
+        artifact = load_artifact(preset, progress=ConsoleProgress(), rebuild=rebuild)
+    for warning in caught:
+        print(f"note: {warning.message}", file=sys.stderr)
+    return artifact
+
+
+def cmd_train(args) -> int:
+    for name in PRESETS if args.preset == "all" else [args.preset]:
+        artifact = _artifact(name, rebuild=args.force)
+        meta = artifact.meta
+        print(
+            f"{name}: test accuracy {meta['accuracy']:.4f} "
+            f"(built {meta['built']} in {meta['build_seconds']:.1f} s)"
+        )
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    artifact = _artifact(args.preset)
+    values = compute_metrics(artifact.evaluation)
+    n_test = len(artifact.evaluation.y_true)
+    print(f"preset {args.preset} - {PRESETS[args.preset].description}")
+    print(f"{n_test:,} test digits, {artifact.meta['n_train']:,} training digits")
+    for name, (label, _) in METRICS.items():
+        print(f"  {label:<32} {values[name]:.4f}")
+    if args.json:
+        print(json.dumps({"preset": args.preset, "n_test": n_test, **values}))
+    return 0
+
+
+def cmd_predict(args) -> int:
+    model = _artifact(args.preset).model
+    failed = 0
+    for path in args.files:
+        try:
+            image = to_mnist(load_image(path))
+        except ImageError as exc:
+            failed += 1
+            message = str(exc) if str(exc).startswith(path) else f"{path}: {exc}"
+            if args.json:
+                print(json.dumps({"file": path, "error": message}))
+            else:
+                print(f"error: {message}", file=sys.stderr)
+            continue
+        result = model.search(image[None])
+        label, proba = int(result.labels[0]), [round(float(p), 6) for p in result.proba[0]]
+        if args.json:
+            print(json.dumps({"file": path, "label": label, "probabilities": proba}))
+        else:
+            print(f"{path}: {label} ({proba[label]:.0%})")
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m mnist_knn",
+        description="A k-nearest-neighbours digit classifier trained on MNIST.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    train = commands.add_parser(
+        "train",
+        help="build the models/ artifacts",
+        description="Fit a preset and classify "
+        "the 10,000 test digits; write the result to models/<preset>.npz.",
+    )
+    _add_preset(train, allow_all=True)
+    train.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    train.set_defaults(func=cmd_train)
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="print the test-set metrics",
+        description="Print the metric table of a preset on the 10,000 MNIST test digits.",
+    )
+    _add_preset(evaluate)
+    evaluate.add_argument(
+        "--json", action="store_true", help="end with one JSON object of all metrics"
+    )
+    evaluate.set_defaults(func=cmd_evaluate)
+
+    predict = commands.add_parser(
+        "predict",
+        help="classify image files",
+        description="Classify drawings or photos "
+        "of digits (PNG, JPEG, …), each turned into an MNIST-style 28x28 image first.",
+    )
+    _add_preset(predict)
+    predict.add_argument("--json", action="store_true", help="one JSON object per file")
+    predict.add_argument("files", nargs="+", metavar="FILE", help="image files")
+    predict.set_defaults(func=cmd_predict)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (MnistNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
