@@ -297,7 +297,9 @@ def download_mnist(folder: Path, progress: Progress | None = None) -> Path:
                     mirror + stem + ".gz", folder / (stem + ".gz"), sha256, size, progress
                 )
                 break
-            except (OSError, ValueError, urllib.error.URLError) as exc:
+            except urllib.error.HTTPError as exc:
+                errors.append(f"{mirror}{stem}.gz: HTTP {exc.code} {exc.reason}")
+            except (OSError, ValueError) as exc:  # URLError is an OSError
                 errors.append(f"{mirror}{stem}.gz: {getattr(exc, 'reason', exc)}")
         else:
             raise MnistNotFoundError(
