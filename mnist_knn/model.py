@@ -18,12 +18,12 @@ import numpy as np
 import scipy
 import sklearn
 from sklearn.decomposition import PCA
-from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 
 from .data import PROJECT_ROOT, Mnist, load_mnist
 from .evaluation import Evaluation
 from .features import Blur, Deskew, Flatten
+from .neighbors import BlasKNeighborsClassifier, vote
 
 try:  # POSIX advisory locks; elsewhere two simultaneous first starts just both build.
     import fcntl
@@ -86,28 +86,6 @@ class Neighbours:
     neigh_labels: np.ndarray  # (n, K) their labels
 
 
-def vote(dist: np.ndarray, neigh_labels: np.ndarray, k: int, weights: str) -> np.ndarray:
-    """Class probabilities from the ``k`` nearest neighbours, exactly as scikit-learn votes.
-
-    ``weights="distance"`` weighs each neighbour by 1/distance; a neighbour at
-    distance 0 takes the whole vote (shared with any other at 0).
-    """
-    dist, neigh_labels = np.asarray(dist)[:, :k], np.asarray(neigh_labels)[:, :k]
-    if weights == "uniform":
-        w = np.ones(dist.shape)
-    elif weights == "distance":
-        with np.errstate(divide="ignore"):
-            w = 1.0 / dist.astype(np.float64)
-        exact = np.isinf(w)
-        rows = exact.any(axis=1)
-        w[rows] = exact[rows]
-    else:
-        raise ValueError(f"weights must be 'uniform' or 'distance', got {weights!r}")
-    proba = np.stack([(w * (neigh_labels == c)).sum(axis=1) for c in range(10)], axis=1)
-    total = proba.sum(axis=1, keepdims=True)
-    return proba / np.where(total == 0, 1, total)
-
-
 class KNNPipeline(Pipeline):
     """A Pipeline ending in KNeighborsClassifier that also exposes ``kneighbors``.
 
@@ -150,7 +128,7 @@ def make_pipeline(preset: Preset) -> KNNPipeline:
     steps.append(("flatten", Flatten()))
     if preset.pca:
         steps.append(("pca", PCA(n_components=preset.pca, random_state=0)))
-    knn = KNeighborsClassifier(n_neighbors=preset.k, weights=preset.weights, algorithm="brute")
+    knn = BlasKNeighborsClassifier(n_neighbors=preset.k, weights=preset.weights, algorithm="brute")
     steps.append(("knn", knn))
     return KNNPipeline(steps)
 
