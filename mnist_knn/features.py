@@ -109,3 +109,61 @@ class Flatten(StatelessTransformer):
 
     def transform(self, X):
         return as_images(X).reshape(-1, SIDE * SIDE)
+
+
+class Augment(StatelessTransformer):
+    """Training-set augmentation: extra copies of each digit, shifted and rotated.
+
+    Not a feature step: ``transform`` passes images through unchanged (drawings
+    and test digits are never augmented); :class:`~mnist_knn.model.KNNPipeline`
+    calls :meth:`fit_resample` on the training set only.
+
+    Parameters
+    ----------
+    shifts : int
+        0 for none, 4 for one-pixel shifts up/down/left/right, 8 to add the diagonals.
+    angles : tuple of float
+        Rotations in degrees (about the image centre, bilinear).
+    """
+
+    def __init__(self, shifts: int = 0, angles: tuple = ()):
+        self.shifts = shifts
+        self.angles = angles
+
+    def offsets(self) -> list[tuple[int, int]]:
+        if self.shifts not in (0, 4, 8):
+            raise ValueError(f"shifts must be 0, 4 or 8, got {self.shifts}")
+        four = [(-1, 0), (1, 0), (0, -1), (0, 1)]
+        diagonals = [(-1, -1), (-1, 1), (1, -1), (1, 1)]
+        return [*four, *diagonals] if self.shifts == 8 else four[: self.shifts]
+
+    def transform(self, X):
+        return as_images(X)
+
+    def fit_resample(self, X, y):
+        """Return (images, labels, source) with the originals first, then each variant.
+
+        ``source[i]`` is the index in ``X`` of the digit that row ``i`` was made from.
+        """
+        X = as_images(X)
+        variants = [X]
+        for dr, dc in self.offsets():
+            variants.append(shift_images(X, dr, dc))
+        for angle in self.angles:
+            variants.append(
+                ndimage.rotate(X, angle, axes=(2, 1), reshape=False, order=1, mode="constant")
+            )
+        copies = len(variants)
+        source = np.tile(np.arange(len(X)), copies)
+        return np.concatenate(variants), np.tile(np.asarray(y), copies), source
+
+
+def shift_images(X: np.ndarray, dr: int, dc: int) -> np.ndarray:
+    """Shift images by whole pixels (rows ``dr``, columns ``dc``), filling with background."""
+    out = np.zeros_like(X)
+    rows_src = slice(max(0, -dr), SIDE - max(0, dr))
+    rows_dst = slice(max(0, dr), SIDE - max(0, -dr))
+    cols_src = slice(max(0, -dc), SIDE - max(0, dc))
+    cols_dst = slice(max(0, dc), SIDE - max(0, -dc))
+    out[:, rows_dst, cols_dst] = X[:, rows_src, cols_src]
+    return out

@@ -18,11 +18,12 @@ import numpy as np
 import scipy
 import sklearn
 from sklearn.decomposition import PCA
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 
 from .data import PROJECT_ROOT, Mnist, load_mnist
 from .evaluation import Evaluation
-from .features import Blur, Deskew, Flatten
+from .features import Augment, Blur, Deskew, Flatten
 from .neighbors import BlasKNeighborsClassifier, vote
 
 try:  # POSIX advisory locks; elsewhere two simultaneous first starts just both build.
@@ -46,11 +47,15 @@ class Preset:
     deskew: bool = False
     blur: float = 0.0
     pca: int | None = None
+    shifts: int = 0  # training-set augmentation: 0, 4 or 8 one-pixel shifts
+    angles: tuple[float, ...] = ()  # and rotations, in degrees
     k: int = 4
     weights: str = "distance"
+    search: str = "blas"  # "blas" (ours) or "sklearn" (KNeighborsClassifier's own search)
 
     def config(self) -> dict:
-        return asdict(self)
+        """The fields as plain JSON values (what the artifact records)."""
+        return json.loads(json.dumps(asdict(self)))
 
 
 PRESETS = {
@@ -58,7 +63,9 @@ PRESETS = {
     for p in (
         Preset(
             "baseline",
-            "Raw pixels, k=4, distance weights: the classic configuration, for comparison.",
+            "Raw pixels, k=4, distance weights, scikit-learn's own search: the classic "
+            "configuration, for comparison.",
+            search="sklearn",
         ),
         Preset(
             "default",
@@ -93,16 +100,31 @@ class KNNPipeline(Pipeline):
     (n, 28, 28) uint8 with ink = 255, as the IDX files hold them.
     """
 
-    def fit(self, X, y=None, **params):
-        super().fit(X, y, **params)
-        self.train_labels_ = np.asarray(y, dtype=np.uint8)
+    def fit(self, X, y=None):
+        names = [name for name, _ in self.steps]
+        if "augment" not in names:
+            super().fit(X, y)
+            self.train_labels_ = np.asarray(y, dtype=np.uint8)
+            self.source_index_ = np.arange(len(self.train_labels_))
+            return self
+        # The augmented copies are made from the training images after the steps
+        # before "augment"; everything after it is fitted on the enlarged set.
+        at = names.index("augment")
+        images = self[:at].fit_transform(X, y) if at else X
+        images, labels, self.source_index_ = self.steps[at][1].fit_resample(images, y)
+        Pipeline(self.steps[at + 1 :]).fit(images, labels)
+        self.train_labels_ = np.asarray(labels, dtype=np.uint8)
         return self
 
     def kneighbors(self, X, n_neighbors=None, return_distance=True):
-        """Distances and training-set indices of the nearest neighbours of ``X``."""
-        return self.steps[-1][1].kneighbors(
-            self[:-1].transform(X), n_neighbors=n_neighbors, return_distance=return_distance
-        )
+        """Distances and indices of the nearest neighbours of ``X`` in the training set.
+
+        With augmentation, an index names the original training digit that the
+        matching (shifted or rotated) copy was made from.
+        """
+        dist, ind = self.steps[-1][1].kneighbors(self[:-1].transform(X), n_neighbors=n_neighbors)
+        ind = self.source_index_[ind]
+        return (dist, ind) if return_distance else ind
 
     def search(self, X, n_neighbors: int = K_MAX, k=None, weights=None) -> Neighbours:
         """One neighbour search, then the vote of the first ``k`` (default: the model's).
@@ -112,9 +134,10 @@ class KNNPipeline(Pipeline):
         """
         knn = self.steps[-1][1]
         k = k or knn.n_neighbors
-        dist, ind = self.kneighbors(X, n_neighbors=max(n_neighbors, k))
-        neigh_labels = self.train_labels_[ind]
+        dist, rows = knn.kneighbors(self[:-1].transform(X), n_neighbors=max(n_neighbors, k))
+        neigh_labels = self.train_labels_[rows]
         proba = vote(dist, neigh_labels, k, weights or knn.weights)
+        ind = self.source_index_[rows]
         return Neighbours(proba.argmax(axis=1), proba, dist, ind, neigh_labels)
 
 
@@ -125,10 +148,16 @@ def make_pipeline(preset: Preset) -> KNNPipeline:
         steps.append(("deskew", Deskew()))
     if preset.blur:
         steps.append(("blur", Blur(preset.blur)))
+    if preset.shifts or preset.angles:
+        steps.append(("augment", Augment(preset.shifts, tuple(preset.angles))))
     steps.append(("flatten", Flatten()))
     if preset.pca:
-        steps.append(("pca", PCA(n_components=preset.pca, random_state=0)))
-    knn = BlasKNeighborsClassifier(n_neighbors=preset.k, weights=preset.weights, algorithm="brute")
+        # The covariance eigendecomposition is exact and fast for 784 features.
+        steps.append(("pca", PCA(n_components=preset.pca, svd_solver="covariance_eigh")))
+    if preset.search not in ("blas", "sklearn"):
+        raise ValueError(f"search must be 'blas' or 'sklearn', got {preset.search!r}")
+    knn_class = BlasKNeighborsClassifier if preset.search == "blas" else KNeighborsClassifier
+    knn = knn_class(n_neighbors=preset.k, weights=preset.weights, algorithm="brute")
     steps.append(("knn", knn))
     return KNNPipeline(steps)
 
@@ -190,6 +219,7 @@ def _fitted_state(model: KNNPipeline) -> dict[str, np.ndarray]:
     knn = model.steps[-1][1]
     arrays["knn/X"] = knn._fit_X
     arrays["knn/y"] = model.train_labels_
+    arrays["knn/source"] = model.source_index_
     return arrays
 
 
@@ -205,6 +235,7 @@ def _restore(preset: Preset, arrays) -> KNNPipeline:
     # KNN "fitting" with brute force only stores the training features.
     model.steps[-1][1].fit(arrays["knn/X"], arrays["knn/y"])
     model.train_labels_ = arrays["knn/y"]
+    model.source_index_ = arrays["knn/source"]
     return model
 
 
@@ -257,7 +288,9 @@ def read_artifact(path: Path, preset: Preset, data: Mnist) -> Artifact:
         )
     except (KeyError, ValueError, TypeError) as exc:
         raise ValueError(f"{path.name} is incomplete ({exc})") from exc
-    if len(evaluation.y_true) != len(data.y_test) or len(model.train_labels_) != len(data.y_train):
+    if len(evaluation.y_true) != len(data.y_test) or model.source_index_.max() + 1 != len(
+        data.y_train
+    ):
         raise ValueError(f"{path.name} is stale (its sizes do not match the data)")
     return Artifact(preset, model, evaluation, meta)
 
