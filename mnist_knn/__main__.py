@@ -1,4 +1,4 @@
-"""Command line: python -m mnist_knn {train,evaluate,predict} --help."""
+"""Command line: python -m mnist_knn {train,evaluate,predict,select,bench} --help."""
 
 from __future__ import annotations
 
@@ -81,6 +81,53 @@ def cmd_predict(args) -> int:
     return 1 if failed else 0
 
 
+CONFIG_FIELDS = ("deskew", "blur", "pca", "shifts", "angles", "k", "weights")
+
+
+def cmd_select(args) -> int:
+    from .data import load_mnist
+    from .selection import run_selection
+
+    result = run_selection(load_mnist(), folds=args.folds, progress=ConsoleProgress())
+    for key in ("best_plain", "best_augmented"):
+        row = result[key]
+        config = " ".join(f"{name}={row[name]}" for name in CONFIG_FIELDS)
+        print(f"{key}: CV accuracy {row['accuracy']:.4f} ± {row['std']:.4f} with {config}")
+    print(f"{args.folds}-fold CV on the training set in {result['seconds']:.0f} s; "
+          "full table in models/selection.json")  # fmt: skip
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from .bench import machine, markdown_table, run_bench
+
+    results = run_bench(args.preset or None, n_single=args.single)
+    table = markdown_table(results)
+    print(f"Machine: {machine()}\n")
+    print(table)
+    if args.json:
+        print(json.dumps(results))
+    if args.output:
+        from pathlib import Path
+
+        from .data import atomic_write_bytes
+
+        text = (
+            "# Benchmarks\n\n"
+            "Measured by `python -m mnist_knn bench --output docs/benchmarks.md`: each preset in "
+            "a fresh process, built cold into a temp folder, then timed. *10k test set*: "
+            "`predict` on all 10,000 test digits. *Single drawing*: a 280x280 RGBA drawing "
+            f"through `to_mnist` + `predict_proba` + `kneighbors`, {args.single} drawings after "
+            "10 warm-up runs. *Cold build*: load MNIST, fit, classify the test set, save. "
+            "*Warm load*: load MNIST and the saved artifact. *Peak memory*: the process's "
+            "peak RSS (includes Python, the libraries and MNIST itself).\n\n"
+            f"Machine: {machine()}\n\n{table}"
+        )
+        atomic_write_bytes(Path(args.output), text.encode())
+        print(f"wrote {args.output}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m mnist_knn",
@@ -119,6 +166,32 @@ def main(argv: list[str] | None = None) -> int:
     predict.add_argument("--json", action="store_true", help="one JSON object per file")
     predict.add_argument("files", nargs="+", metavar="FILE", help="image files")
     predict.set_defaults(func=cmd_predict)
+
+    select = commands.add_parser(
+        "select",
+        help="choose hyperparameters by cross-validation",
+        description="Grid "
+        "search (deskew, blur, PCA size, k, weights, then augmentation) by k-fold "
+        "cross-validation on the training set only; writes models/selection.json.",
+    )
+    select.add_argument("--folds", type=int, default=5, help="number of folds (default: 5)")
+    select.set_defaults(func=cmd_select)
+
+    bench = commands.add_parser(
+        "bench",
+        help="time every preset against baseline",
+        description="Measure test "
+        "accuracy, 10k test-set time, single-drawing latency, build time, warm load and "
+        "peak memory of each preset, each in a fresh process, with ratios against baseline.",
+    )
+    bench.add_argument(
+        "--preset", action="append", choices=list(PRESETS),
+        help="preset to measure (repeatable; default: all; baseline is always measured)",
+    )  # fmt: skip
+    bench.add_argument("--single", type=int, default=200, help="drawings timed one by one")
+    bench.add_argument("--json", action="store_true", help="also print the results as JSON")
+    bench.add_argument("--output", help="write the table as markdown (docs/benchmarks.md)")
+    bench.set_defaults(func=cmd_bench)
 
     args = parser.parse_args(argv)
     try:

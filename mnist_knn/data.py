@@ -7,6 +7,7 @@ import hashlib
 import os
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
 import zlib
@@ -229,13 +230,14 @@ def _mirrors() -> list[str]:
 class ConsoleProgress:
     """A ``progress(fraction, message)`` callback drawing a bar on stderr.
 
-    On a terminal the bar redraws in place; in a log (CI) it prints a line only
-    when the task changes or another tenth is done, so logs stay short.
+    On a terminal the bar redraws in place; in a log (CI) it prints at most one
+    line every ``interval`` seconds, plus each step that completes, so logs stay short.
     """
 
-    def __init__(self, stream=None):
+    def __init__(self, stream=None, interval: float = 2.0):
         self.stream = stream or sys.stderr
-        self.last = None
+        self.interval = interval
+        self.last = -float("inf")
 
     def __call__(self, fraction: float, message: str) -> None:
         bar = "#" * int(fraction * 30)
@@ -243,10 +245,8 @@ class ConsoleProgress:
         if self.stream.isatty():
             end = "\n" if fraction >= 1 else ""
             print(f"\r{line}", end=end, file=self.stream, flush=True)
-            return
-        key = (message.split(" ")[0], int(fraction * 10))
-        if key != self.last:
-            self.last = key
+        elif fraction >= 1 or time.monotonic() - self.last >= self.interval:
+            self.last = time.monotonic()
             print(line, file=self.stream, flush=True)
 
 
