@@ -40,7 +40,13 @@ def _rows(scores: dict, **config) -> list[dict]:
     ]
 
 
-def grid_search(data: Mnist, folds: int = 5, progress: Progress | None = None) -> list[dict]:
+def grid_search(
+    data: Mnist,
+    folds: int = 5,
+    progress: Progress | None = None,
+    blurs: tuple = BLURS,
+    pcas: tuple = PCAS,
+) -> list[dict]:
     """Cross-validated accuracy of deskew x blur x PCA size x k x weights.
 
     Deskew and blur act on each image alone, so they are applied to the whole
@@ -52,32 +58,36 @@ def grid_search(data: Mnist, folds: int = 5, progress: Progress | None = None) -
     splits = list(
         StratifiedKFold(folds, shuffle=True, random_state=0).split(data.y_train, data.y_train)
     )
-    configs = [(False, 0.0)] + [(True, b) for b in BLURS]
+    configs = [(False, 0.0)] + [(True, b) for b in blurs]
     deskewed = Deskew().transform(data.x_train)
     raw = data.x_train.astype(np.float32) / 255
     rows, done, total = [], 0, len(configs) * folds
     for deskew, blur in configs:
         images = Blur(blur).transform(deskewed if deskew else raw).reshape(len(raw), -1)
-        scores = {n: {} for n in PCAS}
+        scores = {n: {} for n in pcas}
         for train, valid in splits:
             progress(done / total, f"deskew={deskew} blur={blur}: fold {done % folds + 1}/{folds}")
-            pca = PCA(max(PCAS), svd_solver="covariance_eigh").fit(images[train])
+            pca = PCA(max(pcas), svd_solver="covariance_eigh").fit(images[train])
             f_train, f_valid = pca.transform(images[train]), pca.transform(images[valid])
-            for n in PCAS:
+            for n in pcas:
                 knn = BlasKNeighborsClassifier().fit(f_train[:, :n], data.y_train[train])
                 dist, ind = knn.kneighbors(f_valid[:, :n], n_neighbors=K_MAX)
                 fold = _vote_all(dist, data.y_train[train][ind], data.y_train[valid])
                 for key, acc in fold.items():
                     scores[n].setdefault(key, []).append(acc)
             done += 1
-        for n in PCAS:
+        for n in pcas:
             rows += _rows(scores[n], deskew=deskew, blur=blur, pca=n, shifts=0, angles=[])
     progress(1.0, "grid done")
     return rows
 
 
 def augment_search(
-    data: Mnist, base: Preset, folds: int = 5, progress: Progress | None = None
+    data: Mnist,
+    base: Preset,
+    folds: int = 5,
+    progress: Progress | None = None,
+    augments: tuple = AUGMENTS,
 ) -> list[dict]:
     """Cross-validated accuracy of ``base`` with each augmentation of :data:`AUGMENTS`.
 
@@ -87,8 +97,8 @@ def augment_search(
     splits = list(
         StratifiedKFold(folds, shuffle=True, random_state=0).split(data.y_train, data.y_train)
     )
-    rows, done, total = [], 0, len(AUGMENTS) * folds
-    for shifts, angles in AUGMENTS:
+    rows, done, total = [], 0, len(augments) * folds
+    for shifts, angles in augments:
         preset = replace(base, shifts=shifts, angles=angles)
         scores: dict = {}
         for train, valid in splits:
