@@ -52,9 +52,11 @@ def load_image(source, name: str | None = None) -> Image.Image:
         If the file is missing, empty, truncated, too large or not an image;
         the message names it.
     """
-    if isinstance(source, bytes | bytearray):
-        source = io.BytesIO(source)
     name = name or str(getattr(source, "name", source))
+    if isinstance(source, bytes | bytearray):
+        if not source:
+            raise ImageError(f"{name}: the file is empty")
+        source = io.BytesIO(source)
     try:
         with Image.open(source) as img:
             if img.width * img.height > MAX_PIXELS:
@@ -69,8 +71,12 @@ def load_image(source, name: str | None = None) -> Image.Image:
         raise
     except FileNotFoundError:
         raise ImageError(f"{name}: no such file") from None
-    except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
-        raise ImageError(f"{name}: not a readable image ({exc})") from None
+    except UnidentifiedImageError:
+        raise ImageError(
+            f"{name}: not a readable image; upload a PNG, JPEG, GIF, BMP or WebP picture"
+        ) from None
+    except Image.DecompressionBombError as exc:
+        raise ImageError(f"{name}: too large to decode safely ({exc})") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageError(f"{name}: the image is truncated or corrupt ({exc})") from None
 
