@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import io
+import json
 import subprocess
 import sys
 import textwrap
@@ -185,3 +186,37 @@ def test_two_processes_starting_together_both_get_a_correct_artifact(models_dir)
     # The lock makes the second wait and load what the first built.
     assert sorted(how for _, how in outputs) == ["built", "loaded"]
     assert sorted(p.name for p in models_dir.iterdir()) == ["default.lock", "default.npz"]
+
+
+# --------------------------------------------------------------------------- CLI
+
+_FILE_CONTENT = st.one_of(
+    st.binary(max_size=2000),
+    hnp.arrays(
+        np.uint8,
+        st.tuples(st.integers(1, 64), st.integers(1, 64), st.sampled_from([1, 3, 4])),
+    ).map(lambda a: _save(Image.fromarray(a[..., 0] if a.shape[2] == 1 else a), "PNG")),
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(_FILE_CONTENT, min_size=1, max_size=3))
+def test_cli_predict_answers_every_file(tmp_path, capsys, contents):
+    from mnist_knn.__main__ import main
+
+    paths = []
+    for i, content in enumerate(contents):
+        path = tmp_path / f"input{i}.png"
+        path.write_bytes(content)
+        paths.append(str(path))
+    code = main(["predict", "--json", *paths])
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["file"] for line in lines] == paths
+    for line in lines:
+        if "error" in line:
+            assert line["error"].startswith(line["file"])
+        else:
+            assert 0 <= line["label"] <= 9 and len(line["probabilities"]) == 10
+    assert code == (1 if any("error" in line for line in lines) else 0)
