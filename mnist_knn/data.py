@@ -314,11 +314,15 @@ def _read_verified(path: Path, sha256: str, size: int, hasher) -> np.ndarray:
     # A full-size file must be the real MNIST; a smaller one is a deliberate subset.
     if len(raw) == size and hashlib.sha256(raw).hexdigest() != sha256:
         raise ValueError(
-            f"{path}: corrupt (SHA-256 does not match the MNIST checksum in "
-            f"data/mnist/README.md); restore it with `git checkout -- data/mnist` or delete it "
-            "to download it again"
+            f"{path}: corrupt (SHA-256 does not match the MNIST checksum in data/mnist/README.md)"
         )
     return parse_idx(raw, str(path))
+
+
+def _restore_hint(folder: Path) -> str:
+    if folder.resolve() == PROJECT_DATA_DIR.resolve():
+        return "restore it with `git checkout -- data/mnist`"
+    return f"delete the damaged file from {folder} to download it again"
 
 
 def load_mnist(*, download: bool = True, progress: Progress | None = None) -> Mnist:
@@ -357,10 +361,13 @@ def load_mnist(*, download: bool = True, progress: Progress | None = None) -> Mn
                 "Copy the four IDX .gz files into one of those folders, or set MNIST_DIR."
             ) from None
     hasher = hashlib.sha256()
-    arrays = {
-        key: _read_verified(_find_file(folder, stem), sha256, size, hasher)
-        for key, (stem, sha256, size) in MNIST_FILES.items()
-    }
+    try:
+        arrays = {
+            key: _read_verified(_find_file(folder, stem), sha256, size, hasher)
+            for key, (stem, sha256, size) in MNIST_FILES.items()
+        }
+    except ValueError as exc:
+        raise ValueError(f"{exc}; {_restore_hint(folder)}") from None
     for split in ("train", "test"):
         images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
         if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:

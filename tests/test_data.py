@@ -98,8 +98,21 @@ def test_full_size_file_with_wrong_checksum_is_refused(tmp_path, monkeypatch):
             content = content[:-1] + bytes([(content[-1] + 1) % 10])
         (folder / stem).write_bytes(content)
     monkeypatch.setenv("MNIST_DIR", str(folder))
-    with pytest.raises(ValueError, match="t10k-labels-idx1-ubyte: corrupt"):
+    with pytest.raises(ValueError, match="t10k-labels-idx1-ubyte: corrupt") as info:
         load_mnist(download=False)
+    assert "delete the damaged file" in str(info.value) and str(folder) in str(info.value)
+
+
+def test_truncated_shipped_file_says_how_to_restore(tmp_path, monkeypatch):
+    """The same message a user would see if data/mnist/ were damaged."""
+    monkeypatch.setattr(mnist_data, "PROJECT_DATA_DIR", tmp_path)
+    monkeypatch.delenv("MNIST_DIR", raising=False)
+    for stem, _, _ in mnist_data.MNIST_FILES.values():
+        raw = (mnist_data.PROJECT_ROOT / "data" / "mnist" / f"{stem}.gz").read_bytes()
+        (tmp_path / f"{stem}.gz").write_bytes(raw[:-100] if stem.startswith("t10k-images") else raw)
+    with pytest.raises(ValueError, match=r"t10k-images-idx3-ubyte\.gz") as info:
+        load_mnist(download=False)
+    assert "git checkout -- data/mnist" in str(info.value)
 
 
 def test_missing_everywhere_without_download_lists_where_it_looked(tmp_path, monkeypatch):
