@@ -79,6 +79,20 @@ def hardest_digits(
     return rows[:n]
 
 
+def hardest_digits_markdown(hardest: list[HardDigit]) -> str:
+    """One line for people about :func:`hardest_digits`' result."""
+    if not hardest:
+        return "**Hardest digits:** none here: the model read every drawn digit correctly."
+    parts = []
+    for h in hardest:
+        mnist = "" if np.isnan(h.mnist_accuracy) else f"; {h.mnist_accuracy:.0%} on MNIST"
+        parts.append(
+            f"**{h.digit}**: {h.correct} of {h.count} read right ({h.accuracy:.0%}{mnist}), "
+            f"{h.confused_count} read as {h.confused_with}"
+        )
+    return "**Hardest digits for the model here:** " + " · ".join(parts)
+
+
 def fooled(items: Drawings) -> np.ndarray:
     """Indices of the misread drawings, the most confidently wrong first."""
     wrong = np.flatnonzero(~items.correct)
@@ -222,6 +236,7 @@ __all__ = [
     "fold_of",
     "fooled",
     "hardest_digits",
+    "hardest_digits_markdown",
     "mnist_per_digit_accuracy",
     "per_digit_accuracy",
     "use_drawings",

@@ -682,13 +682,15 @@ def export_npz(items: Drawings) -> bytes:
 Classify = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, str, int]]
 
 
-def read_export(data: bytes, name: str = "upload", classify: Classify | None = None) -> Drawings:
+def read_export(
+    data: bytes, name: str = "upload", classify: Classify | None = None, idx_room: str = ""
+) -> Drawings:
     """Read an export of :func:`export_npz`, :func:`export_csv` or :func:`export_idx_zip`.
 
     An IDX zip holds only images and labels: ``classify(images)`` must then return
     (predicted labels, probabilities (n, 10), preset name, k), e.g. the current model's.
-    Its drawings get uids derived from the file's content, so importing the same
-    zip twice stores them once.
+    Its drawings go to ``idx_room`` and get uids derived from the file's content, so
+    importing the same zip twice stores them once.
 
     Raises
     ------
@@ -702,7 +704,7 @@ def read_export(data: bytes, name: str = "upload", classify: Classify | None = N
             if "images.npy" in names:
                 return _read_npz(data)
             if {IDX_IMAGES, IDX_LABELS} <= names:
-                return _read_idx_zip(data, classify)
+                return _read_idx_zip(data, classify, clean_room(idx_room))
             raise ValueError(
                 f"a zip, but neither an mnist-knn .npz nor an IDX export "
                 f"(it holds {', '.join(sorted(names)[:5]) or 'nothing'})"
@@ -787,7 +789,7 @@ def _read_csv(data: bytes) -> Drawings:
     )
 
 
-def _read_idx_zip(data: bytes, classify: Classify | None) -> Drawings:
+def _read_idx_zip(data: bytes, classify: Classify | None, room: str) -> Drawings:
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         images = parse_idx(gzip.decompress(zf.read(IDX_IMAGES)), IDX_IMAGES)
         labels = parse_idx(gzip.decompress(zf.read(IDX_LABELS)), IDX_LABELS)
@@ -806,7 +808,7 @@ def _read_idx_zip(data: bytes, classify: Classify | None) -> Drawings:
             ids=np.full(n, -1, dtype=np.int64),
             uids=_str_array(f"{digest}{i:012d}" for i in range(n)),
             created=np.full(n, now, dtype="datetime64[us]"),
-            room=_str_array([""] * n),
+            room=_str_array([room] * n),
             session_id=_str_array(["import"] * n),
             images=images,
             true_labels=labels,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import uuid
 import warnings
 
@@ -23,7 +24,19 @@ from .model import (
     artifact_problem,
     load_artifact,
 )
-from .store import MAX_ROOM, STORE_ENV, Drawings, DrawingStore, StoreError, clean_room, resolve_url
+from .store import (
+    MAX_ROOM,
+    STORE_ENV,
+    Drawings,
+    DrawingStore,
+    StoreError,
+    clean_room,
+    export_csv,
+    export_idx_zip,
+    export_npz,
+    read_export,
+    resolve_url,
+)
 
 PRESET_KEY = "preset"
 
@@ -336,3 +349,141 @@ def use_drawings_effect(preset: str, items: Drawings) -> tuple[KNNPipeline, UseE
             cache.pop(next(iter(cache)))
         cache[key] = result
     return cache[key]
+
+
+FLASH_KEY = "class_flash"
+EXPORTS = (
+    ("CSV", export_csv, "csv", "text/csv"),
+    ("IDX, MNIST's format (zip)", export_idx_zip, "zip", "application/zip"),
+    ("NumPy .npz (with the PNGs)", export_npz, "npz", "application/octet-stream"),
+)
+
+
+def flash_message() -> None:
+    """Show (once) the message an action left for the next run."""
+    if message := st.session_state.pop(FLASH_KEY, None):
+        st.success(message)
+
+
+def drawing_gallery(items: Drawings, confidence: bool = False, scale: int = 3) -> None:
+    """The drawings as a grid of 28x28 images captioned "drawn → read" (✗ when misread)."""
+    if not len(items):
+        st.caption("No drawings to show.")
+        return
+    captions = []
+    for drawn, read, proba in zip(items.true_labels, items.predicted, items.proba, strict=True):
+        text = f"{drawn} → {read}"
+        if confidence:
+            text += f" ({proba[read]:.0%})"
+        elif drawn != read:
+            text += " ✗"
+        captions.append(text)
+    st.image([digit_image(img, scale) for img in items.images], caption=captions, width=28 * scale)
+
+
+def _room_label(room: str | None) -> str:
+    return "all rooms" if room is None else f"room “{md_escape(room or '(no room)')}”"
+
+
+def export_drawings(drawings_db: DrawingStore, room: str | None, count: int, key: str) -> None:
+    """Download buttons for the drawings of ``room`` (None: all) as CSV, IDX zip and npz.
+
+    Each file is made only when its button is clicked.
+    """
+    st.markdown(f"**Export** the {count} drawings of {_room_label(room)}")
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", room or "").strip("-")[:40]
+    stem = "class-drawings" + (f"-{slug}" if slug else "-all" if room is None else "")
+    for col, (label, export, ext, mime) in zip(st.columns(3), EXPORTS, strict=True):
+        col.download_button(
+            label,
+            lambda export=export: export(drawings_db.query(room=room, with_png=True)),
+            file_name=f"{stem}.{ext}",
+            mime=mime,
+            key=f"{key}_{ext}",
+            on_click="ignore",
+            disabled=count == 0,
+        )
+
+
+def import_drawings(drawings_db: DrawingStore, artifact: Artifact, key: str) -> None:
+    """Upload an export (npz, CSV or IDX zip) back into the store."""
+    st.markdown(
+        "**Import** an export of this page (from here or another classroom). An IDX zip holds "
+        "only images and labels: the current model reads them, and they go to the sidebar's room."
+    )
+    upload = st.file_uploader("Export file", type=["npz", "csv", "zip"], key=f"{key}_file")
+    if not st.button("Import", key=f"{key}_go", disabled=upload is None):
+        return
+
+    def classify(images):
+        result = artifact.model.search(images)
+        return result.labels, result.proba, artifact.preset.name, artifact.preset.k
+
+    try:
+        items = read_export(upload.getvalue(), upload.name, classify, idx_room=current_room())
+        added, present = drawings_db.add(items)
+    except (ValueError, StoreError) as exc:
+        st.error(str(exc))
+        return
+    st.session_state[FLASH_KEY] = f"Imported {added} drawings from {upload.name}" + (
+        f" ({present} were already here)." if present else "."
+    )
+    st.rerun()
+
+
+def _delete_ids(drawings_db: DrawingStore, ids: list[int], key: str) -> None:
+    n = drawings_db.delete(ids)
+    st.session_state[FLASH_KEY] = f"Deleted {n} drawing{'s' if n != 1 else ''}."
+    st.session_state[f"{key}_ids"] = []
+    st.session_state[f"{key}_ids_sure"] = False
+
+
+def _delete_room(drawings_db: DrawingStore, room: str, key: str) -> None:
+    n = drawings_db.delete_room(room)
+    st.session_state[FLASH_KEY] = f"Deleted room “{room or '(no room)'}” and its {n} drawings."
+    st.session_state[f"{key}_room_sure"] = False
+
+
+def delete_drawings(
+    drawings_db: DrawingStore, shown: Drawings, room: str | None, room_count: int, key: str
+) -> None:
+    """Delete chosen drawings, or a whole room, each behind a "Yes, delete" checkbox."""
+    st.markdown("**Delete**")
+    names = {
+        int(i): f"#{i}: drawn {t}, read {p}" + (f", {r}" if room is None and r else "")
+        for i, t, p, r in zip(
+            shown.ids, shown.true_labels, shown.predicted, shown.room, strict=True
+        )
+    }
+    chosen = st.multiselect(
+        "Drawings to delete (those matching the filters, newest first)",
+        list(reversed(names)),
+        format_func=names.get,
+        key=f"{key}_ids",
+    )
+    sure = st.checkbox(
+        f"Yes, delete the {len(chosen)} selected drawings",
+        key=f"{key}_ids_sure",
+        disabled=not chosen,
+    )
+    st.button(
+        "Delete selected",
+        key=f"{key}_ids_go",
+        disabled=not (chosen and sure),
+        on_click=_delete_ids,
+        args=(drawings_db, chosen, key),
+    )
+    if room is None:
+        st.caption("Choose a room above to delete a whole room.")
+        return
+    sure_room = st.checkbox(
+        f"Yes, delete all {room_count} drawings of {_room_label(room)}", key=f"{key}_room_sure"
+    )
+    st.button(
+        "Delete the room",
+        key=f"{key}_room_go",
+        type="primary",
+        disabled=not sure_room,
+        on_click=_delete_room,
+        args=(drawings_db, room, key),
+    )
