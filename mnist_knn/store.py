@@ -174,8 +174,11 @@ class Drawings:
         return self.true_labels == self.predicted
 
     def subset(self, mask) -> Drawings:
-        """The drawings selected by a boolean mask or an index array."""
-        index = np.arange(len(self))[mask]
+        """The drawings selected by a boolean mask (or one bool), an index array or a slice."""
+        rows = np.arange(len(self))
+        if not isinstance(mask, slice) and np.asarray(mask).dtype == bool:
+            mask = np.broadcast_to(np.asarray(mask), rows.shape)
+        index = rows[mask]
         values = {f: getattr(self, f)[index] for f in self.__dataclass_fields__ if f != "png"}
         return Drawings(**values, png=tuple(self.png[i] for i in index))
 

@@ -13,6 +13,7 @@ import io
 import numpy as np
 from PIL import Image
 
+from mnist_knn import to_mnist
 from tests.conftest import stroke_image
 
 _t = np.linspace(0, 2 * np.pi, 48)
@@ -52,3 +53,30 @@ def png_bytes(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def save_class(store, artifact, rooms: dict[str, int], seed: int = 0) -> None:
+    """Save ``rooms[name]`` synthetic drawings per room, read by ``artifact``'s model.
+
+    Each room has its own few "pupils" (session ids) and its own hand: the second
+    room's drawings wobble more, so the model misreads more of them.
+    """
+    rng = np.random.default_rng(seed)
+    for r, (room, count) in enumerate(rooms.items()):
+        pupils = [f"{room}-pupil-{p}" for p in range(max(1, count // 6))]
+        for i in range(count):
+            digit = int(rng.integers(10)) if i >= 10 else i
+            canvas = drawing(digit, rng, wobble=1.0 + 1.2 * r)
+            image = to_mnist(canvas)
+            result = artifact.model.search(image[None])
+            store.save(
+                image,
+                true_label=digit,
+                predicted=int(result.labels[0]),
+                proba=result.proba[0],
+                preset=artifact.preset.name,
+                k=artifact.preset.k,
+                room=room,
+                session_id=pupils[i % len(pupils)],
+                canvas_png=png_bytes(canvas),
+            )
