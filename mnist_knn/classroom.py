@@ -80,17 +80,33 @@ def hardest_digits(
 
 
 def hardest_digits_markdown(hardest: list[HardDigit]) -> str:
-    """One line for people about :func:`hardest_digits`' result."""
+    """A few lines for people about :func:`hardest_digits`' result."""
     if not hardest:
         return "**Hardest digits:** none here: the model read every drawn digit correctly."
-    parts = []
+    lines = ["**Hardest digits for the model here**", ""]
     for h in hardest:
         mnist = "" if np.isnan(h.mnist_accuracy) else f"; {h.mnist_accuracy:.0%} on MNIST"
-        parts.append(
-            f"**{h.digit}**: {h.correct} of {h.count} read right ({h.accuracy:.0%}{mnist}), "
+        lines.append(
+            f"- **{h.digit}**: {h.correct} of {h.count} read right ({h.accuracy:.0%}{mnist}), "
             f"{h.confused_count} read as {h.confused_with}"
         )
-    return "**Hardest digits for the model here:** " + " · ".join(parts)
+    return "\n".join(lines)
+
+
+def use_effect_markdown(effect: UseEffect, true_labels) -> str:
+    """What adding the drawings changed, in words (which drawings it fixed and broke)."""
+    true_labels = np.asarray(true_labels)
+    before_ok = effect.class_pred_before == true_labels
+    after_ok = effect.class_pred_after == true_labels
+    fixed, broken = int(np.sum(after_ok & ~before_ok)), int(np.sum(before_ok & ~after_ok))
+    class_change = (effect.class_after - effect.class_before) * 100
+    test_change = (effect.test_after - effect.test_before) * 100
+    return (
+        f"On the class's drawings: **{effect.class_before:.1%} → {effect.class_after:.1%}** "
+        f"({class_change:+.1f} points; {fixed} drawing{'s' * (fixed != 1)} now read right, "
+        f"{broken} now read wrong). On MNIST's test digits: **{effect.test_before:.2%} → "
+        f"{effect.test_after:.2%}** ({test_change:+.2f} points)."
+    )
 
 
 def fooled(items: Drawings) -> np.ndarray:
@@ -240,4 +256,5 @@ __all__ = [
     "mnist_per_digit_accuracy",
     "per_digit_accuracy",
     "use_drawings",
+    "use_effect_markdown",
 ]

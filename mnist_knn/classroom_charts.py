@@ -43,7 +43,7 @@ def per_digit_accuracy_figure(
         height=320,
         margin=dict(l=10, r=10, t=30, b=10),
         legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
-        xaxis_title="digit (number above a bar: drawings of it)",
+        xaxis=dict(title="digit (number above a bar: drawings of it)", type="category"),
         yaxis=dict(title="read correctly", ticksuffix="%", range=[0, 112]),
     )
     return fig
@@ -81,8 +81,8 @@ def confusion_figure(cm: np.ndarray, title: str, colour: str = MNIST_COLOUR) -> 
         font=_FONT,
         height=380,
         margin=dict(l=10, r=10, t=40, b=10),
-        xaxis=dict(title="read as", side="bottom", constrain="domain"),
-        yaxis=dict(title="drawn", autorange="reversed", scaleanchor="x"),
+        xaxis=dict(title="read as", side="bottom", constrain="domain", type="category"),
+        yaxis=dict(title="drawn", autorange="reversed", scaleanchor="x", type="category"),
         plot_bgcolor="#ffffff",
     )
     return fig
@@ -103,7 +103,7 @@ def before_after_figure(
             y=np.array(values) * 100,
             name=name,
             marker_color=colour,
-            text=[f"{v:.1%}" for v in values],
+            text=[f"{v:.2%}" for v in values],
             textposition="outside",
             hovertemplate="%{x}: %{y:.1f}%<extra>" + name + "</extra>",
         )

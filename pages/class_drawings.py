@@ -6,9 +6,10 @@ from mnist_knn import classroom, ui
 from mnist_knn import classroom_charts as charts
 
 GALLERY_MAX = 48
-st.session_state.setdefault("class_filter_room", ui.current_room() or None)
-st.session_state.setdefault("class_filter_true", None)
-st.session_state.setdefault("class_filter_pred", None)
+ALL_ROOMS, ANY = "\0all", -1  # no room name holds a control character
+st.session_state.setdefault("class_filter_room", ui.current_room() or ALL_ROOMS)
+st.session_state.setdefault("class_filter_true", ANY)
+st.session_state.setdefault("class_filter_pred", ANY)
 st.session_state.setdefault("class_use", False)
 
 drawings_db = ui.get_store()
@@ -25,30 +26,41 @@ st.markdown(
 ui.flash_message()
 
 rooms = drawings_db.rooms()
-if st.session_state.class_filter_room not in [None, *rooms]:
-    st.session_state.class_filter_room = None  # its room was deleted
+if st.session_state.class_filter_room not in [ALL_ROOMS, *rooms]:
+    st.session_state.class_filter_room = ALL_ROOMS  # its room was deleted
 col_room, col_true, col_pred = st.columns([2, 1, 1])
 room = col_room.selectbox(
     "Room",
-    [None, *rooms],
+    [ALL_ROOMS, *rooms],
     key="class_filter_room",
-    format_func=lambda r: "All rooms" if r is None else f"{r or '(no room)'} · {rooms[r]}",
+    format_func=lambda r: "All rooms" if r == ALL_ROOMS else f"{r or '(no room)'} · {rooms[r]}",
 )
-true_digit = col_true.selectbox("Drawn digit", [None, *range(10)], key="class_filter_true",
-                                format_func=lambda d: "any" if d is None else str(d))  # fmt: skip
-read_digit = col_pred.selectbox("Read as", [None, *range(10)], key="class_filter_pred",
-                                format_func=lambda d: "any" if d is None else str(d))  # fmt: skip
+room = None if room == ALL_ROOMS else room
+true_digit = col_true.selectbox("Drawn digit", [ANY, *range(10)], key="class_filter_true",
+                                format_func=lambda d: "any" if d == ANY else str(d))  # fmt: skip
+read_digit = col_pred.selectbox("Read as", [ANY, *range(10)], key="class_filter_pred",
+                                format_func=lambda d: "any" if d == ANY else str(d))  # fmt: skip
 
 class_set = drawings_db.query(room=room)  # what the statistics are about
 shown = class_set.subset(
-    ((class_set.true_labels == true_digit) if true_digit is not None else True)
-    & ((class_set.predicted == read_digit) if read_digit is not None else True)
+    ((class_set.true_labels == true_digit) if true_digit != ANY else True)
+    & ((class_set.predicted == read_digit) if read_digit != ANY else True)
 )
 if not len(class_set):
     st.info(
         "No drawings yet. Draw on the **Draw** page and answer **Right?**: each answer saves "
         "the drawing here. Or import an export under *Export & manage*."
     )
+else:
+    accuracy = float(class_set.correct.mean())
+    col1, col2, col3 = st.columns(3)
+    col1.metric(
+        "Read correctly",
+        f"{accuracy:.1%}",
+        f"{accuracy - evaluation.accuracy:+.1%} vs MNIST test ({evaluation.accuracy:.1%})",
+    )
+    col2.metric("Drawings", len(class_set))
+    col3.metric("Drawers (browser sessions)", len(set(class_set.session_id)))
 
 tabs = st.tabs(["Gallery", "How the model does", "Drawings that fooled it", "Use them",
                 "Export & manage"])  # fmt: skip
@@ -62,15 +74,6 @@ with tabs[0]:
 
 with tabs[1]:
     if len(class_set):
-        accuracy = float(class_set.correct.mean())
-        col1, col2, col3 = st.columns(3)
-        col1.metric(
-            "Read correctly",
-            f"{accuracy:.1%}",
-            f"{accuracy - evaluation.accuracy:+.1%} vs MNIST test ({evaluation.accuracy:.1%})",
-        )
-        col2.metric("Drawings", len(class_set))
-        col3.metric("Drawers (browser sessions)", len(set(class_set.session_id)))
         mnist_accuracy = classroom.mnist_per_digit_accuracy(evaluation)
         hardest = classroom.hardest_digits(class_set, mnist_accuracy)
         st.markdown(classroom.hardest_digits_markdown(hardest))
@@ -108,6 +111,7 @@ with tabs[3]:
             figure = charts.before_after_figure(
                 effect.class_before, effect.class_after, effect.test_before, effect.test_after
             )
+            st.markdown(classroom.use_effect_markdown(effect, class_set.true_labels))
             st.plotly_chart(figure, key="class_chart_use")
             st.caption(
                 f"{effect.n_drawings} drawings, {effect.folds}-fold cross-validation. Refitted "

@@ -123,7 +123,7 @@ def test_delete_a_room_needs_the_confirmation(class_store):
     assert not at.exception
     assert class_store.rooms() == {"5B": 18}
     assert "and its 12 drawings" in at.success[0].value
-    assert at.selectbox(key="class_filter_room").value is None  # back to all rooms
+    assert at.selectbox(key="class_filter_room").value == "\0all"  # back to all rooms
     assert metrics(at)["Drawings"] == "18"
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from mnist_knn import PRESETS, load_artifact, load_mnist, to_mnist
 from mnist_knn.classroom import (
+    UseEffect,
     confusion,
     cross_validated_labels,
     fit_with_drawings,
@@ -16,6 +17,7 @@ from mnist_knn.classroom import (
     hardest_digits_markdown,
     per_digit_accuracy,
     use_drawings,
+    use_effect_markdown,
 )
 from mnist_knn.classroom_charts import (
     before_after_figure,
@@ -78,7 +80,7 @@ def test_figures_carry_the_numbers():
     heat = confusion_figure(confusion([1, 1, 2], [1, 7, 2]), "t").data[0]
     assert heat.z[1][7] == 0.5 and heat.text[1][7] == "1" and heat.text[0][0] == ""
     bars = before_after_figure(0.5, 0.75, 0.98, 0.981).data
-    assert [b.text for b in bars] == [("50.0%", "98.0%"), ("75.0%", "98.1%")]
+    assert [b.text for b in bars] == [("50.00%", "98.00%"), ("75.00%", "98.10%")]
 
 
 def test_folds_split_every_drawing_once():
@@ -148,3 +150,14 @@ def test_use_drawings_reports_before_and_after(models_dir):
     assert seen[-1] == 1.0 and seen == sorted(seen)
     with pytest.raises(ValueError, match="no drawings"):
         use_drawings(artifact.preset, data, artifact.model, artifact.evaluation, images[:0], [])
+
+
+def test_use_effect_in_words():
+    effect = UseEffect(
+        n_drawings=4, folds=4, class_before=0.5, class_after=0.75, test_before=0.9862,
+        test_after=0.9861, class_pred_before=np.array([1, 2, 9, 9]),
+        class_pred_after=np.array([1, 9, 3, 4]), fit_seconds=1.0, seconds=2.0,
+    )  # fmt: skip
+    text = use_effect_markdown(effect, [1, 9, 3, 9])
+    assert "**50.0% → 75.0%** (+25.0 points; 2 drawings now read right, 1 now read wrong)" in text
+    assert "**98.62% → 98.61%** (-0.01 points)" in text
