@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
 import re
 import uuid
 import warnings
+from collections.abc import Iterator
 
 import numpy as np
 import streamlit as st
@@ -141,6 +143,15 @@ def _open_store(url: str) -> DrawingStore:
     return DrawingStore(url)
 
 
+def _store_unreachable(exc: StoreError) -> None:
+    st.error(
+        f"The class's drawings cannot be reached.\n\n{exc}\n\n"
+        f"Set `{STORE_ENV}` (environment or `.streamlit/secrets.toml`) to a SQLite file "
+        "path or a database URL, then reload the page."
+    )
+    st.stop()
+
+
 def get_store() -> DrawingStore:
     """The drawings store shared by all sessions; stops the page with a readable error.
 
@@ -149,12 +160,16 @@ def get_store() -> DrawingStore:
     try:
         return _open_store(store_url())
     except StoreError as exc:
-        st.error(
-            f"The class's drawings cannot be reached.\n\n{exc}\n\n"
-            f"Set `{STORE_ENV}` (environment or `.streamlit/secrets.toml`) to a SQLite file "
-            "path or a database URL, then reload the page."
-        )
-        st.stop()
+        _store_unreachable(exc)
+
+
+@contextlib.contextmanager
+def store_errors() -> Iterator[None]:
+    """Run store reads; if the database fails meanwhile, say so and stop the page."""
+    try:
+        yield
+    except StoreError as exc:
+        _store_unreachable(exc)
 
 
 def session_id() -> str:
@@ -362,7 +377,8 @@ EXPORTS = (
 def flash_message() -> None:
     """Show (once) the message an action left for the next run."""
     if message := st.session_state.pop(FLASH_KEY, None):
-        st.success(message)
+        level, text = message
+        (st.error if level == "error" else st.success)(text)
 
 
 def drawing_gallery(items: Drawings, confidence: bool = False, scale: int = 3) -> None:
@@ -425,22 +441,33 @@ def import_drawings(drawings_db: DrawingStore, artifact: Artifact, key: str) -> 
     except (ValueError, StoreError) as exc:
         st.error(str(exc))
         return
-    st.session_state[FLASH_KEY] = f"Imported {added} drawings from {upload.name}" + (
-        f" ({present} were already here)." if present else "."
+    st.session_state[FLASH_KEY] = (
+        "success",
+        f"Imported {added} drawings from {upload.name}"
+        + (f" ({present} were already here)." if present else "."),
     )
     st.rerun()
 
 
 def _delete_ids(drawings_db: DrawingStore, ids: list[int], key: str) -> None:
-    n = drawings_db.delete(ids)
-    st.session_state[FLASH_KEY] = f"Deleted {n} drawing{'s' if n != 1 else ''}."
+    try:
+        n = drawings_db.delete(ids)
+    except StoreError as exc:
+        st.session_state[FLASH_KEY] = ("error", f"Nothing was deleted. {exc}")
+        return
+    st.session_state[FLASH_KEY] = ("success", f"Deleted {n} drawing{'s' if n != 1 else ''}.")
     st.session_state[f"{key}_ids"] = []
     st.session_state[f"{key}_ids_sure"] = False
 
 
 def _delete_room(drawings_db: DrawingStore, room: str, key: str) -> None:
-    n = drawings_db.delete_room(room)
-    st.session_state[FLASH_KEY] = f"Deleted room “{room or '(no room)'}” and its {n} drawings."
+    try:
+        n = drawings_db.delete_room(room)
+    except StoreError as exc:
+        st.session_state[FLASH_KEY] = ("error", f"Nothing was deleted. {exc}")
+        return
+    label = room or "(no room)"
+    st.session_state[FLASH_KEY] = ("success", f"Deleted room “{label}” and its {n} drawings.")
     st.session_state[f"{key}_room_sure"] = False
 
 

@@ -25,7 +25,8 @@ st.markdown(
 )
 ui.flash_message()
 
-rooms = drawings_db.rooms()
+with ui.store_errors():
+    rooms = drawings_db.rooms()
 if st.session_state.class_filter_room not in [ALL_ROOMS, *rooms]:
     st.session_state.class_filter_room = ALL_ROOMS  # its room was deleted
 col_room, col_true, col_pred = st.columns([2, 1, 1])
@@ -41,7 +42,8 @@ true_digit = col_true.selectbox("Drawn digit", [ANY, *range(10)], key="class_fil
 read_digit = col_pred.selectbox("Read as", [ANY, *range(10)], key="class_filter_pred",
                                 format_func=lambda d: "any" if d == ANY else str(d))  # fmt: skip
 
-class_set = drawings_db.query(room=room)  # what the statistics are about
+with ui.store_errors():
+    class_set = drawings_db.query(room=room)  # what the statistics are about
 shown = class_set.subset(
     ((class_set.true_labels == true_digit) if true_digit != ANY else True)
     & ((class_set.predicted == read_digit) if read_digit != ANY else True)

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from mnist_knn import load_artifact
-from mnist_knn.store import DrawingStore, export_npz
+from mnist_knn.store import DrawingStore, StoreError, export_npz
 from tests.synthetic_digits import save_class
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
@@ -180,3 +180,22 @@ def test_an_unreachable_database_is_a_message(monkeypatch):
     assert f"t:***@127.0.0.1:{port}/class" in message and "hunter2" not in message
     assert "MNIST_KNN_STORE" in message
     assert not at.get("image")
+
+
+def test_a_database_failing_later_is_a_message(class_store, monkeypatch):
+    at = open_page()
+
+    def down(*args, **kwargs):
+        raise StoreError("cannot read the drawings database sqlite:///x: disk I/O error. Check…")
+
+    monkeypatch.setattr(DrawingStore, "delete_room", down)
+    at.selectbox(key="class_filter_room").select("5B").run()
+    at.checkbox(key="class_delete_room_sure").check().run()
+    at.button(key="class_delete_room_go").click().run()
+    assert not at.exception
+    assert at.error[0].value.startswith("Nothing was deleted. cannot read the drawings database")
+    assert class_store.count() == 30
+    monkeypatch.setattr(DrawingStore, "rooms", down)
+    at.run()
+    assert not at.exception
+    assert "disk I/O error" in at.error[0].value and not at.get("image")
