@@ -202,7 +202,10 @@ def _as_png(canvas) -> bytes | None:
     """The canvas as PNG bytes (already PNG bytes, a PIL image, or an RGBA / grey array)."""
     if canvas is None or isinstance(canvas, bytes | bytearray):
         return bytes(canvas) if canvas else None
-    image = canvas if isinstance(canvas, Image.Image) else Image.fromarray(np.asarray(canvas))
+    if isinstance(canvas, Image.Image):
+        image = canvas
+    else:  # the drawable canvas gives uint8 RGBA; be lenient with other numeric arrays
+        image = Image.fromarray(np.clip(np.asarray(canvas), 0, 255).astype(np.uint8))
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
@@ -213,7 +216,7 @@ def _feedback_save(state_key: str, digest: str, label: int, drawing: dict) -> No
         store = _open_store(store_url())
         drawing_id = store.save(**drawing, true_label=label, session_id=session_id())
     except (StoreError, ValueError) as exc:
-        st.session_state[f"{state_key}_error"] = str(exc)
+        st.session_state[f"{state_key}_error"] = (digest, str(exc))
         return
     st.session_state[f"{state_key}_error"] = None
     st.session_state[state_key][digest] = (drawing_id, label, drawing["room"])
@@ -231,7 +234,7 @@ def _feedback_undo(state_key: str, digest: str) -> None:
     try:
         _open_store(store_url()).delete([drawing_id])
     except StoreError as exc:
-        st.session_state[f"{state_key}_error"] = str(exc)
+        st.session_state[f"{state_key}_error"] = (digest, str(exc))
 
 
 def drawing_feedback(
@@ -275,7 +278,7 @@ def drawing_feedback(
     saved = st.session_state.setdefault(state_key, {})
     image28 = np.ascontiguousarray(image28, dtype=np.uint8)
     digest = hashlib.sha256(image28.tobytes()).hexdigest()[:24]
-    error = st.session_state.get(f"{state_key}_error")
+    error_digest, error = st.session_state.get(f"{state_key}_error") or (None, None)
     if digest in saved:
         _, label, room = saved[digest]
         where = f" of room **{md_escape(room)}**" if room else ""
@@ -320,7 +323,7 @@ def drawing_feedback(
             "digits, the probabilities, the model used, the time, an anonymous session id "
             "and the room name from the sidebar."
         )
-    if error:
+    if error and error_digest == digest:  # about this drawing, not an earlier one
         st.error(f"The drawing could not be saved. {error}")
     return saved.get(digest, (None,))[0]
 

@@ -199,3 +199,14 @@ def test_a_database_failing_later_is_a_message(class_store, monkeypatch):
     at.run()
     assert not at.exception
     assert "disk I/O error" in at.error[0].value and not at.get("image")
+
+
+def test_the_store_can_come_from_streamlit_secrets(tmp_path, monkeypatch):
+    monkeypatch.delenv("MNIST_KNN_STORE", raising=False)
+    path = tmp_path / "from-secrets.sqlite"
+    save_class(DrawingStore(path), load_artifact("default"), {"secret room": 3})
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.secrets["MNIST_KNN_STORE"] = str(path)
+    at.switch_page("pages/class_drawings.py").run()
+    assert not at.exception
+    assert at.selectbox(key="class_filter_room").options == ["All rooms", "secret room · 3"]

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from mnist_knn import to_mnist
+from mnist_knn import to_mnist, ui
 from mnist_knn.store import DrawingStore
 from tests.synthetic_digits import drawing
 
@@ -104,3 +104,16 @@ def test_an_unreachable_store_is_a_message_not_a_traceback(monkeypatch):
     assert message.startswith("The drawing could not be saved.")
     assert f"teach:***@127.0.0.1:{port}/c" in message and "pw-secret" not in message
     assert at.button(key="test_feedback_yes")  # still asking: nothing was saved
+    at.session_state["test_seed"] = 5  # the next drawing: the old error is not about it
+    at.run()
+    assert not at.error
+
+
+def test_the_canvas_becomes_a_png_whatever_its_form():
+    canvas = drawing(3, np.random.default_rng(1))
+    rgba = np.asarray(canvas)
+    for given in (canvas, rgba, rgba.astype(np.float32), ui._as_png(canvas)):
+        png = ui._as_png(given)
+        assert png.startswith(b"\x89PNG")
+        np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(png))), rgba)
+    assert ui._as_png(None) is None and ui._as_png(b"") is None
