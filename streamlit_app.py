@@ -8,7 +8,9 @@ st.set_page_config(page_title="mnist-knn", page_icon="✏️", layout="wide")
 
 pages = [
     st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+    st.Page("pages/class_drawings.py", title="Class drawings", icon="🏫"),
 ]
 navigation = st.navigation(pages)
 ui.preset_selector()
+ui.room_input()
 navigation.run()

@@ -1,12 +1,15 @@
 """Take a headless-Chromium screenshot of app pages: python scripts/screenshots.py [PAGE ...].
 
 PAGE is a page's URL path ("" or "home" for the home page, "draw", "metrics", …);
-each goes to docs/screenshots/<page>.png. Uses the project's models/ (built if missing).
+each goes to docs/screenshots/<page>.png. PAGE@TAB clicks the tab labelled TAB first
+and goes to <page>-<tab>.png. Uses the project's models/ (built if missing), and the
+environment as it is (e.g. MNIST_KNN_STORE for the Class drawings page).
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -25,10 +28,17 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     with streamlit_server() as url, chromium() as browser:
         page = browser.new_page(viewport={"width": args.width, "height": args.height})
-        for name in args.pages:
+        # Streamlit runs a page of pages/ on its own (multipage v1) until the router has
+        # called st.navigation once in this server: load the router first.
+        open_page(page, url)
+        for spec in args.pages:
+            name, _, tab = spec.partition("@")
             open_page(page, f"{url}/{'' if name == 'home' else name}")
+            if tab:
+                page.get_by_role("tab", name=tab).click()
             page.wait_for_load_state("networkidle")
-            path = args.out / f"{name or 'home'}.png"
+            slug = re.sub(r"[^a-z0-9]+", "-", tab.lower()).strip("-")
+            path = args.out / f"{name or 'home'}{'-' + slug if slug else ''}.png"
             page.screenshot(path=path, full_page=True)
             print(path)
 

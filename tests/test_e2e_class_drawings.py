@@ -1,0 +1,51 @@
+"""Browser test of the Class drawings page: a real Chromium opens it and downloads an export."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from mnist_knn import load_artifact
+from mnist_knn.store import CSV_FIELDS, DrawingStore, read_export
+from tests.browser import CHROMIUM, chromium, open_page, streamlit_server
+from tests.synthetic_digits import save_class
+
+pytestmark = pytest.mark.browser
+
+if not Path(CHROMIUM).exists() and os.environ.get("CI", "").lower() not in ("1", "true", "yes"):
+    pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def class_url(tmp_path_factory):
+    path = tmp_path_factory.mktemp("class") / "class.sqlite"
+    store = DrawingStore(path)
+    save_class(store, load_artifact("default"), {"5B": 12, "Club 🧮": 8}, seed=2)
+    with streamlit_server(env={"MNIST_KNN_STORE": str(path)}) as url:
+        yield url, store
+
+
+def test_the_page_shows_the_drawings_and_downloads_a_csv(class_url, tmp_path):
+    url, store = class_url
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        open_page(page, url)  # the router first: it switches Streamlit to st.navigation
+        open_page(page, f"{url}/class_drawings")
+        assert page.get_by_role("heading", name="Class drawings").is_visible()
+        gallery = page.get_by_test_id("stImage").first  # the first tab's st.image
+        gallery.locator("img").first.wait_for()
+        assert gallery.locator("img").count() == 20
+        assert gallery.get_by_text(" → ").count() == 20  # the captions
+        page.get_by_role("tab", name="Export & manage").click()
+        with page.expect_download() as download:
+            page.get_by_role("button", name="CSV").click()
+        saved = tmp_path / download.value.suggested_filename
+        download.value.save_as(saved)
+    assert saved.name == "class-drawings-all.csv"
+    data = saved.read_bytes()
+    assert data.decode().splitlines()[0].split(",") == CSV_FIELDS
+    back = read_export(data)
+    everything = store.query()
+    assert sorted(back.uids) == sorted(everything.uids) and len(back) == 20
