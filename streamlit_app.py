@@ -6,9 +6,20 @@ from mnist_knn import ui
 
 st.set_page_config(page_title="mnist-knn", page_icon="✏️", layout="wide")
 
-pages = [
-    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-]
+pages = {
+    "": [
+        st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+    ],
+    "Evaluation": [
+        st.Page("pages/dataset.py", title="Dataset", icon="🗂️"),
+        st.Page("pages/metrics.py", title="Metrics", icon="📋"),
+        st.Page("pages/confusion.py", title="Confusion matrix", icon="🔢"),
+        st.Page("pages/roc.py", title="ROC curves", icon="📈"),
+        st.Page("pages/precision_recall.py", title="Precision-recall", icon="🎯"),
+        st.Page("pages/misclassified.py", title="Misclassified", icon="❌"),
+        st.Page("pages/tuning.py", title="Tuning k", icon="🎛️"),
+    ],
+}
 navigation = st.navigation(pages)
 ui.preset_selector()
 navigation.run()

@@ -22,6 +22,7 @@ import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
 from .data import Mnist, atomic_write_bytes, load_mnist
+from .evaluation import Evaluation
 from .features import StatelessTransformer
 from .model import (
     K_MAX,
@@ -151,6 +152,28 @@ def _stateless_prefix(preset: Preset, x: np.ndarray) -> tuple[np.ndarray, list[s
         x = step.fit(x).transform(x)
         names.append(name)
     return x, names
+
+
+def test_accuracy_by_k(
+    evaluation: Evaluation, train_labels: np.ndarray, k_max: int = K_MAX
+) -> np.ndarray:
+    """Test-set accuracy of every k and weighting, re-voted from the stored neighbours.
+
+    For reference only (how the choice made on the training folds turned out):
+    never use it to choose k. Returns ``(len(WEIGHTS), k_max)``.
+    """
+    labels = np.asarray(train_labels)[evaluation.neigh_ind]
+    return np.array(
+        [
+            [
+                np.mean(
+                    vote(evaluation.neigh_dist, labels, k, w).argmax(axis=1) == evaluation.y_true
+                )
+                for k in range(1, k_max + 1)
+            ]
+            for w in WEIGHTS
+        ]
+    )
 
 
 # ------------------------------------------------------------------ artifact
