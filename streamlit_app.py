@@ -11,13 +11,13 @@ pages = {
         st.Page("pages/home.py", title="Home", icon="🏠", default=True),
     ],
     "Evaluation": [
-        st.Page("pages/dataset.py", title="Dataset", icon="🗂️"),
-        st.Page("pages/metrics.py", title="Metrics", icon="📋"),
-        st.Page("pages/confusion.py", title="Confusion matrix", icon="🔢"),
-        st.Page("pages/roc.py", title="ROC curves", icon="📈"),
-        st.Page("pages/precision_recall.py", title="Precision-recall", icon="🎯"),
-        st.Page("pages/misclassified.py", title="Misclassified", icon="❌"),
-        st.Page("pages/tuning.py", title="Tuning k", icon="🎛️"),
+        st.Page("pages/dataset.py", title="Dataset", icon=":material/dataset:"),
+        st.Page("pages/metrics.py", title="Metrics", icon=":material/table_chart:"),
+        st.Page("pages/confusion.py", title="Confusion matrix", icon=":material/grid_on:"),
+        st.Page("pages/roc.py", title="ROC curves", icon=":material/show_chart:"),
+        st.Page("pages/precision_recall.py", title="Precision-recall", icon=":material/ssid_chart:"),
+        st.Page("pages/misclassified.py", title="Misclassified", icon=":material/cancel:"),
+        st.Page("pages/tuning.py", title="Tuning k", icon=":material/tune:"),
     ],
 }
 navigation = st.navigation(pages)

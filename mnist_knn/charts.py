@@ -22,13 +22,13 @@ AVERAGE_STYLES = {
     "macro": {"color": "#777777", "dash": "dot"},
 }
 INK = "Greys"  # dark ink on white, as the digits are shown everywhere else
+LABEL_PAD = 9  # pixels between tiled digits, room for a label above each
 
 
 def _square_digit_axes(fig: go.Figure, **where) -> None:
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, **where)
-    fig.update_yaxes(
-        showticklabels=False, showgrid=False, zeroline=False, autorange="reversed", **where
-    )
+    hidden = {"showticklabels": False, "showgrid": False, "zeroline": False, "ticks": ""}
+    fig.update_xaxes(**hidden, **where)
+    fig.update_yaxes(**hidden, autorange="reversed", **where)
 
 
 # ------------------------------------------------------------------ dataset
@@ -89,13 +89,13 @@ def digit_grid(
     title: str | None = None,
     first_index: int = 0,
 ) -> go.Figure:
-    """A grid of digits (dark ink on white) with each one's label in its corner.
+    """A grid of digits (dark ink on white) with each one's label above it.
 
     One embedded PNG, not a heatmap of every pixel, so even 100 digits stay light.
     Hovering a digit shows its index (counting from ``first_index``) and label.
     """
     images, labels = np.asarray(images), np.asarray(labels)
-    side, pad = images.shape[1], 2
+    side, pad = images.shape[1], LABEL_PAD
     cell = side + pad
     fig = go.Figure(go.Image(source=_png_uri(255 - tile(images, ncols, pad)), hoverinfo="skip"))
     rows, cols = np.divmod(np.arange(len(images)), ncols)
@@ -111,12 +111,10 @@ def digit_grid(
     )
     for x, y, label in zip(centre_x, centre_y, labels, strict=True):
         fig.add_annotation(
-            x=x - side / 2 + 1,
-            y=y - side / 2 + 1,
+            x=x,
+            y=y - side / 2 - pad / 2,
             text=str(int(label)),
             showarrow=False,
-            xanchor="left",
-            yanchor="top",
             font={"size": 10, "color": "#d62728"},
         )
     fig.update_layout(title=title, margin={"l": 0, "r": 0, "t": 40 if title else 0, "b": 0})
@@ -125,35 +123,37 @@ def digit_grid(
     return fig
 
 
-def mean_images(means: np.ndarray) -> go.Figure:
-    """The mean image of each digit class, side by side with a shared ink scale."""
-    fig = make_subplots(
-        rows=2,
-        cols=5,
-        subplot_titles=[f"mean {d}" for d in DIGITS],
-        horizontal_spacing=0.02,
-        vertical_spacing=0.08,
+def mean_images(means: np.ndarray, ncols: int = 5) -> go.Figure:
+    """The mean image of each digit class, tiled, with the digit above each one."""
+    means = np.asarray(means, dtype=np.float64)
+    side, pad = means.shape[1], LABEL_PAD
+    cell = side + pad
+    fig = go.Figure(
+        go.Heatmap(
+            z=tile(means, ncols, pad),
+            colorscale=INK,
+            zmin=0,
+            zmax=255,
+            colorbar={"title": "mean ink", "thickness": 12},
+            hoverinfo="skip",
+        )
     )
-    for digit in DIGITS:
-        row, col = divmod(digit, 5)
-        fig.add_heatmap(
-            z=means[digit],
-            coloraxis="coloraxis",
-            row=row + 1,
-            col=col + 1,
-            hovertemplate=f"digit {digit}<br>row %{{y}}, column %{{x}}<br>mean ink %{{z:.0f}}"
-            "<extra></extra>",
+    for digit in range(len(means)):
+        row, col = divmod(digit, ncols)
+        fig.add_annotation(
+            x=pad + col * cell + side / 2,
+            y=row * cell + pad / 2,
+            text=f"<b>{digit}</b>",
+            showarrow=False,
+            font={"size": 13, "color": "#444444"},
         )
     fig.update_layout(
-        coloraxis={"colorscale": INK, "cmin": 0, "cmax": 255, "colorbar": {"title": "ink"}},
         title="Mean image of each digit (training set)",
-        margin={"t": 80},
+        margin={"l": 0, "r": 0, "t": 40, "b": 0},
+        height=320,
     )
     _square_digit_axes(fig)
     fig.update_yaxes(scaleanchor="x")
-    # Each subplot's y axis keeps its own x axis square.
-    for i in range(2, 11):
-        fig.layout[f"yaxis{i}"].scaleanchor = f"x{i}"
     return fig
 
 
@@ -215,12 +215,14 @@ def per_class_heatmap(report: Mapping[str, np.ndarray]) -> go.Figure:
         row=1,
         col=2,
     )
-    fig.update_yaxes(autorange="reversed", title_text="Digit", row=1, col=1)
+    fig.update_yaxes(autorange="reversed", title_text="Digit", dtick=1, row=1, col=1)
     fig.update_layout(title="Per-class precision, recall, F1 and support", height=480)
     return fig
 
 
-def confusion_heatmap(counts: np.ndarray, normalise: str | None = None) -> go.Figure:
+def confusion_heatmap(
+    counts: np.ndarray, normalise: str | None = None, highlight: tuple[int, int] | None = None
+) -> go.Figure:
     """The confusion matrix, errors coloured and the diagonal greyed so mistakes stand out.
 
     Parameters
@@ -231,6 +233,8 @@ def confusion_heatmap(counts: np.ndarray, normalise: str | None = None) -> go.Fi
         Colour by counts, by the share of each true digit (rows sum to 100%), or
         by the share of each prediction (columns sum to 100%). Percentages are
         shown with the counts beside them.
+    highlight : (true digit, predicted digit), optional
+        A cell to outline (the one whose digits are on show).
 
     The last trace is a layer of invisible square markers, one per cell, so a
     click selects a cell (heatmaps themselves do not report selections);
@@ -297,6 +301,16 @@ def confusion_heatmap(counts: np.ndarray, normalise: str | None = None) -> go.Fi
         showlegend=False,
         name="cells",
     )
+    if highlight is not None:
+        true_digit, pred_digit = highlight
+        fig.add_shape(
+            type="rect",
+            x0=pred_digit - 0.5,
+            x1=pred_digit + 0.5,
+            y0=true_digit - 0.5,
+            y1=true_digit + 0.5,
+            line={"color": "#1f77b4", "width": 3},
+        )
     title = {
         None: "Confusion matrix (counts)",
         "true": "Confusion matrix, normalised by true digit (rows sum to 100%)",
@@ -304,13 +318,20 @@ def confusion_heatmap(counts: np.ndarray, normalise: str | None = None) -> go.Fi
     }[normalise]
     fig.update_layout(
         title=title,
-        xaxis={"title": "Predicted digit", "tickvals": DIGITS, "side": "top", "showgrid": False},
+        xaxis={
+            "title": "Predicted digit",
+            "tickvals": DIGITS,
+            "side": "top",
+            "showgrid": False,
+            "zeroline": False,
+        },
         yaxis={
             "title": "True digit",
             "tickvals": DIGITS,
             "autorange": "reversed",
             "scaleanchor": "x",
             "showgrid": False,
+            "zeroline": False,
         },
         height=620,
         plot_bgcolor="white",
@@ -374,7 +395,8 @@ def roc_figure(
 ) -> go.Figure:
     """One-vs-rest ROC curves of the chosen digits and averages, AUC in the legend.
 
-    ``zoom`` shows only the top-left corner, where curves this good differ.
+    ``zoom`` shows only the top-left corner, where curves this good differ, with
+    the false positive rate on a log scale (1e-4 to 1).
     ``extra`` adds named curves (dash-dotted), e.g. another way of voting.
     """
     fig = _curve_figure(curves, digits, averages, "AUC", extra)
@@ -385,9 +407,14 @@ def roc_figure(
         name="chance (AUC 0.5)",
         line={"color": "#bbbbbb", "dash": "dot", "width": 1},
     )
+    if zoom:
+        # A log axis spreads out the few false positives where these curves differ.
+        xaxis = {"title": "False positive rate (log scale)", "type": "log", "range": [-4, 0]}
+    else:
+        xaxis = {"title": "False positive rate", "range": [0, 1]}
     fig.update_layout(
         title="ROC curves, one digit against the rest" + (" (top-left corner)" if zoom else ""),
-        xaxis={"title": "False positive rate", "range": [0, 0.05] if zoom else [0, 1]},
+        xaxis=xaxis,
         yaxis={"title": "True positive rate", "range": [0.9, 1.002] if zoom else [0, 1.02]},
         legend={"title": "digit (area)"},
         height=560,
@@ -468,8 +495,10 @@ def reliability_figure(rel: Reliability) -> go.Figure:
         row=2,
         col=1,
     )
-    fig.update_xaxes(range=[0, 1], row=1, col=1)
-    fig.update_xaxes(range=[0, 1], title_text="Confidence (probability of the answer)", row=2)
+    fig.update_xaxes(range=[-0.02, 1.02], row=1, col=1)
+    fig.update_xaxes(
+        range=[-0.02, 1.02], title_text="Confidence (probability of the answer)", row=2
+    )
     fig.update_yaxes(range=[0, 1.02], title_text="Accuracy", tickformat=".0%", row=1, col=1)
     fig.update_yaxes(type="log", title_text="Answers", row=2, col=1)
     fig.update_layout(
@@ -519,7 +548,7 @@ def tuning_figure(
             y=np.concatenate([upper, lower[::-1]]),
             fill="toself",
             fillcolor=colour,
-            opacity=0.15,
+            opacity=0.1,
             line={"width": 0},
             hoverinfo="skip",
             showlegend=False,

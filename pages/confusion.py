@@ -14,8 +14,9 @@ st.session_state.setdefault("confusion_pred", None)
 
 
 @st.cache_data(show_spinner=False)
-def confusion_figure(preset: str, built: str, normalise: str | None, _evaluation):
-    return charts.confusion_heatmap(confusion(_evaluation.y_true, _evaluation.y_pred), normalise)
+def confusion_figure(preset: str, built: str, normalise: str | None, cell, _evaluation):
+    counts = confusion(_evaluation.y_true, _evaluation.y_pred)
+    return charts.confusion_heatmap(counts, normalise, highlight=cell)
 
 
 def on_cell_click() -> None:
@@ -35,7 +36,7 @@ if st.session_state.confusion_true is None:
     # Until a click, show the most frequent mistake.
     st.session_state.confusion_true, st.session_state.confusion_pred = top[0][:2] if top else (0, 0)
 
-st.title("🔢 Confusion matrix")
+st.title("Confusion matrix")
 st.markdown(
     f"Rows are the true digits, columns the **{preset}** model's answers on the "
     f"{len(evaluation.y_true):,} test digits. The grey diagonal holds the "
@@ -50,7 +51,13 @@ normalise = st.segmented_control("Show", list(NORMALISE), key="confusion_normali
 chart, gallery = st.columns([3, 2])
 with chart:
     st.plotly_chart(
-        confusion_figure(preset, artifact.meta["built"], NORMALISE[normalise], evaluation),
+        confusion_figure(
+            preset,
+            artifact.meta["built"],
+            NORMALISE[normalise],
+            (st.session_state.confusion_true, st.session_state.confusion_pred),
+            evaluation,
+        ),
         key="confusion_chart",
         on_select=on_cell_click,
         selection_mode="points",
@@ -71,8 +78,8 @@ with gallery:
     if len(index):
         st.image(
             [ui.digit_image(img, 2) for img in ui.get_data().x_test[index[:SHOWN]]],
-            caption=[f"#{i} · {sure[i]:.0%}" for i in index[:SHOWN]],
-            width=56,
+            caption=[f"#{i} {sure[i]:.0%}" for i in index[:SHOWN]],
+            width=80,
         )
     else:
         st.caption("No test digit falls in this cell.")

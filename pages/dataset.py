@@ -25,7 +25,7 @@ def overview(checksum: str):
 data = ui.get_data()
 balance, grid, means = overview(data.checksum)
 
-st.title("🗂️ Dataset")
+st.title("Dataset")
 st.markdown(
     f"MNIST: **{len(data.y_train):,}** handwritten training digits the model searches, and "
     f"**{len(data.y_test):,}** test digits it is judged on (never used to choose anything). "

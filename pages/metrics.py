@@ -34,11 +34,11 @@ artifact = ui.get_artifact(preset)
 baseline = ui.get_artifact(BASELINE) if preset != BASELINE else None
 values = metric_values(preset, artifact)
 
-st.title("📋 Metrics")
+st.title("Metrics")
 st.markdown(
     f"Every number below is measured on the **{len(artifact.evaluation.y_true):,} MNIST test "
     "digits**, except the cross-validation accuracy, which comes from ten folds of the "
-    "*training* set (how k was chosen). Preset **{preset}**: {PRESETS[preset].description}"
+    f"*training* set (how k was chosen). Preset **{preset}**: {PRESETS[preset].description}"
 )
 
 labels = {name: label for name, (label, _) in METRICS.items()}
@@ -58,6 +58,7 @@ st.dataframe(
     }
     | {"Difference": st.column_config.NumberColumn(format="%+.4f")},
     width="content",
+    height="content",
 )
 missing = [p for p in dict.fromkeys([preset, BASELINE]) if ui.get_tuning(p) is None]
 if missing:

@@ -31,12 +31,12 @@ artifact, data = ui.get_artifact(preset), ui.get_data()
 evaluation, spec = artifact.evaluation, PRESETS[preset]
 sure = confidence(evaluation)
 
-st.title("❌ Misclassified digits")
+st.title("Misclassified digits")
 n_wrong = int((evaluation.y_true != evaluation.y_pred).sum())
 st.markdown(
     f"The **{preset}** model gets **{n_wrong:,}** of the {len(evaluation.y_true):,} test "
     "digits wrong. Under each: true → predicted digit and the probability the model gave its "
-    "answer. Press **Neighbours** to see the training digits that outvoted the truth."
+    "answer. Press **Why?** to see the training digits that outvoted the truth."
 )
 filters = st.columns(3)
 true = filters[0].selectbox("True digit", [ANY, *range(10)], key="mis_true", on_change=restart)
@@ -71,7 +71,7 @@ with gallery:
                 caption=f"{evaluation.y_true[i]} → {evaluation.y_pred[i]} · {sure[i]:.0%}",
             )
             col.button(
-                "Neighbours",
+                "Why?",
                 key=f"mis_pick_{i}",
                 on_click=pick,
                 args=(i,),
@@ -95,14 +95,21 @@ with detail:
             + (f" (other digits: {1 - share_p - share_t:.0%})" if share_p + share_t < 0.995 else "")
             + f". The model's probability for the truth was {evaluation.proba[i, t]:.0%}."
         )
-        right.caption("Closer neighbours weigh more: each caption gives digit, distance, share.")
-        st.image(
-            [ui.digit_image(data.x_train[j], 3) for j in votes.index],
-            caption=[
-                f"{'🔴' if lab == p else '🟢' if lab == t else '⚪'} {lab} · "
-                f"d {dist:.1f} · {share:.0%}"
-                for lab, dist, share in zip(votes.label, votes.distance, votes.share, strict=True)
-            ],
-            width=84,
+        right.caption(
+            "Under each neighbour: its digit, its distance, its share of the vote "
+            "(closer neighbours weigh more)."
         )
-        st.caption(f"🔴 voted {p} (outvoted the truth) · 🟢 voted {t} (the truth) · ⚪ other")
+        st.markdown(
+            f":red[**{p}**]: voted {p}, outvoting the truth · :green[**{t}**]: voted {t}, "
+            "the truth · grey: another digit"
+        )
+        per_row = 5
+        for start in range(0, spec.k, per_row):
+            cols = st.columns(per_row)
+            for col, j in zip(cols, range(start, min(start + per_row, spec.k)), strict=False):
+                label = int(votes.label[j])
+                colour = "red" if label == p else "green" if label == t else "gray"
+                col.image(ui.digit_image(data.x_train[votes.index[j]], 3))
+                col.caption(
+                    f":{colour}[**{label}**] d {votes.distance[j]:.1f}, {votes.share[j]:.0%}"
+                )

@@ -29,7 +29,7 @@ preset = ui.current_preset()
 artifact = ui.get_artifact(preset)
 evaluation, built = artifact.evaluation, artifact.meta["built"]
 
-st.title("🎯 Precision-recall and calibration")
+st.title("Precision-recall and calibration")
 st.markdown(
     "**Precision**: of the test digits the model called a 7, how many were 7s. "
     "**Recall**: of the real 7s, how many it found. Lowering the probability needed to "

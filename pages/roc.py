@@ -35,7 +35,7 @@ other = "uniform" if spec.weights == "distance" else "distance"
 stored, distinct = curves(preset, built, spec.weights, artifact)
 unanimous = float(np.mean(evaluation.proba.max(axis=1) == 1.0))
 
-st.title("📈 ROC curves")
+st.title("ROC curves")
 with st.expander("Why a KNN's probabilities are coarse, and which ones are used here", True):
     st.markdown(
         f"A KNN's probability for a digit is the **share of the vote** of its k = {spec.k} "
@@ -46,7 +46,7 @@ with st.expander("Why a KNN's probabilities are coarse, and which ones are used 
         f"many values ({distinct:,} distinct ones on the test set). Even so, "
         f"**{unanimous:.1%}** of the test digits get a unanimous vote (probability exactly "
         f"1 for one digit, 0 for the others), so each curve is a few steps and the action is "
-        f"in the top-left corner: zoom in to see it."
+        f"in the top-left corner: the zoom (on by default) shows it with a log scale."
     )
 
 digits = st.pills(
@@ -54,7 +54,11 @@ digits = st.pills(
 )
 cols = st.columns(3)
 averages = cols[0].pills("Averages", ["micro", "macro"], selection_mode="multi", key="roc_averages")
-zoom = cols[1].toggle("Zoom into the top-left corner", key="roc_zoom")
+zoom = cols[1].toggle(
+    "Zoom into the top-left corner",
+    key="roc_zoom",
+    help="True positive rates from 90%, false positive rates on a log scale.",
+)
 compare = cols[2].toggle(f"Compare with {other} votes (macro)", key="roc_compare")
 
 extra = None

@@ -32,7 +32,7 @@ preset = ui.current_preset()
 spec = PRESETS[preset]
 n_splits = CV_CONFIG["n_splits"]
 
-st.title("🎛️ Tuning k")
+st.title("Tuning k")
 st.markdown(
     f"How many neighbours should vote, and should closer ones count more? Each k from 1 to "
     f"{CV_CONFIG['k_max']} is scored by **{n_splits}-fold stratified cross-validation on the "
