@@ -154,7 +154,7 @@ def _stateless_prefix(preset: Preset, x: np.ndarray) -> tuple[np.ndarray, list[s
     return x, names
 
 
-def test_accuracy_by_k(
+def accuracy_by_k_on_test_set(
     evaluation: Evaluation, train_labels: np.ndarray, k_max: int = K_MAX
 ) -> np.ndarray:
     """Test-set accuracy of every k and weighting, re-voted from the stored neighbours.

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from mnist_knn import PRESETS, charts, ui
-from mnist_knn.tuning import CV_CONFIG, test_accuracy_by_k
+from mnist_knn.tuning import CV_CONFIG, accuracy_by_k_on_test_set
 
 st.session_state.setdefault("tuning_show_test", False)
 
@@ -12,7 +12,7 @@ st.session_state.setdefault("tuning_show_test", False)
 @st.cache_data(show_spinner=False)
 def test_reference(preset: str, built: str, _artifact):
     """Test-set accuracy per k, re-voted from the stored neighbours (reference only)."""
-    return test_accuracy_by_k(_artifact.evaluation, _artifact.model.train_labels_)
+    return accuracy_by_k_on_test_set(_artifact.evaluation, _artifact.model.train_labels_)
 
 
 @st.cache_data(show_spinner=False)
