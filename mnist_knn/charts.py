@@ -157,24 +157,6 @@ def mean_images(means: np.ndarray, ncols: int = 5) -> go.Figure:
     return fig
 
 
-def digit_figure(image: np.ndarray, title: str = "") -> go.Figure:
-    """One 28x28 digit as a heatmap: hover shows each pixel's row, column and value."""
-    fig = go.Figure(
-        go.Heatmap(
-            z=np.asarray(image),
-            colorscale=INK,
-            zmin=0,
-            zmax=255,
-            showscale=False,
-            hovertemplate="row %{y}, column %{x}: %{z}<extra></extra>",
-        )
-    )
-    fig.update_layout(title=title, margin={"l": 0, "r": 0, "t": 40 if title else 0, "b": 0})
-    _square_digit_axes(fig)
-    fig.update_yaxes(scaleanchor="x")
-    return fig
-
-
 # ------------------------------------------------------------------ metrics
 
 

@@ -72,9 +72,4 @@ if split == "test":
     answer, sure = int(evaluation.y_pred[index]), float(confidence(evaluation)[index])
     verdict = "✅ right" if answer == y[index] else "❌ wrong"
     controls.markdown(f"The **{preset}** model says **{answer}** ({sure:.0%}): {verdict}")
-with view:
-    st.plotly_chart(
-        charts.digit_figure(x[index], f"#{index:,}: a {y[index]}"),
-        key="dataset_digit_view",
-        width=360,
-    )
+view.image(ui.digit_image(x[index], 10), caption=f"#{index:,}: a {y[index]}", width=280)

@@ -81,7 +81,8 @@ def test_dataset_page():
     titles = figure_titles(at)
     assert titles[0].startswith("Class balance")
     assert "Mean image of each digit (training set)" in titles
-    assert len(figures(at)) == 4  # balance, first 100, means, the browsed digit
+    assert len(figures(at)) == 3  # balance, first 100, means
+    assert at.image[0].captions == ["#0: a 5"]  # the browsed digit
     grid = figures(at)[1]
     assert grid["data"][0]["type"] == "image" and len(grid["layout"]["annotations"]) == 100
     assert "**training digit #0**" in markdown(at)
