@@ -109,14 +109,16 @@ def digit_grid(
         hovertemplate="#%{customdata[0]}: a %{customdata[1]}<extra></extra>",
         showlegend=False,
     )
-    for x, y, label in zip(centre_x, centre_y, labels, strict=True):
-        fig.add_annotation(
-            x=x,
-            y=y - side / 2 - pad / 2,
-            text=str(int(label)),
-            showarrow=False,
-            font={"size": 10, "color": "#d62728"},
-        )
+    # One text trace rather than 100 annotations: much cheaper for the browser to lay out.
+    fig.add_scatter(
+        x=centre_x,
+        y=centre_y - side / 2 - pad / 2,
+        mode="text",
+        text=[str(int(label)) for label in labels],
+        textfont={"size": 10, "color": "#d62728"},
+        hoverinfo="skip",
+        showlegend=False,
+    )
     fig.update_layout(title=title, margin={"l": 0, "r": 0, "t": 40 if title else 0, "b": 0})
     _square_digit_axes(fig)
     fig.update_yaxes(scaleanchor="x")
@@ -130,7 +132,8 @@ def mean_images(means: np.ndarray, ncols: int = 5) -> go.Figure:
     cell = side + pad
     fig = go.Figure(
         go.Heatmap(
-            z=tile(means, ncols, pad),
+            # whole ink levels: a quarter of the float64 payload, no visible difference
+            z=np.round(tile(means, ncols, pad)).astype(np.uint8),
             colorscale=INK,
             zmin=0,
             zmax=255,

@@ -32,11 +32,13 @@ def test_tile_lays_out_digits_with_padding():
 def test_digit_grid_is_one_image_with_a_label_per_digit():
     images = np.zeros((12, 28, 28), np.uint8)
     fig = charts.digit_grid(images, np.arange(12) % 10, ncols=5)
-    assert [t.type for t in fig.data] == ["image", "scatter"]
+    assert [t.type for t in fig.data] == ["image", "scatter", "scatter"]
     assert fig.data[0].source.startswith("data:image/png;base64,")
     assert len(fig.data[1].x) == 12
-    assert [a.text for a in fig.layout.annotations] == [str(d % 10) for d in range(12)]
-    assert fig.data[1].customdata[11].tolist() == [11, 1]
+    assert fig.data[1].customdata[11].tolist() == [11, 1]  # hover: index and label
+    labels = fig.data[2]
+    assert labels.mode == "text" and list(labels.text) == [str(d % 10) for d in range(12)]
+    assert labels.y[0] < fig.data[1].y[0]  # above its digit
 
 
 def test_mean_images():

@@ -84,7 +84,7 @@ def test_dataset_page():
     assert len(figures(at)) == 3  # balance, first 100, means
     assert at.image[0].captions == ["#0: a 5"]  # the browsed digit
     grid = figures(at)[1]
-    assert grid["data"][0]["type"] == "image" and len(grid["layout"]["annotations"]) == 100
+    assert grid["data"][0]["type"] == "image" and len(grid["data"][2]["text"]) == 100
     assert "**training digit #0**" in markdown(at)
 
     at.selectbox(key="dataset_digit").select(7).run()
