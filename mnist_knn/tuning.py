@@ -144,6 +144,8 @@ def _stateless_prefix(preset: Preset, x: np.ndarray) -> tuple[np.ndarray, list[s
     Such steps (deskew, blur, flatten) map each image on its own, so transforming
     every digit once gives exactly what each fold's pipeline would compute, at a
     tenth of the cost. Returns the transformed ``x`` and the names of those steps.
+    (A preset that augments the training digits inside ``fit`` would need the raw
+    images: tests/test_tuning.py checks this shortcut against plain folds for every preset.)
     """
     names = []
     for name, step in make_pipeline(preset).steps[:-1]:
