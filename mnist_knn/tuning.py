@@ -144,12 +144,13 @@ def _stateless_prefix(preset: Preset, x: np.ndarray) -> tuple[np.ndarray, list[s
     Such steps (deskew, blur, flatten) map each image on its own, so transforming
     every digit once gives exactly what each fold's pipeline would compute, at a
     tenth of the cost. Returns the transformed ``x`` and the names of those steps.
-    (A preset that augments the training digits inside ``fit`` would need the raw
-    images: tests/test_tuning.py checks this shortcut against plain folds for every preset.)
+    tests/test_tuning.py checks this shortcut against plain folds for every preset.
     """
     names = []
     for name, step in make_pipeline(preset).steps[:-1]:
-        if not isinstance(step, StatelessTransformer):
+        # Stop at a step that learns, or that adds training digits (augmentation must
+        # see each fold's training images, and only those).
+        if not isinstance(step, StatelessTransformer) or hasattr(step, "fit_resample"):
             break
         x = step.fit(x).transform(x)
         names.append(name)

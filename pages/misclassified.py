@@ -83,7 +83,7 @@ with detail:
     i = st.session_state.mis_selected
     if i is not None:
         t, p = int(evaluation.y_true[i]), int(evaluation.y_pred[i])
-        votes = neighbour_vote(evaluation, i, artifact.model.train_labels_, spec.k, spec.weights)
+        votes = neighbour_vote(evaluation, i, data.y_train, spec.k, spec.weights)
         st.subheader(f"Test digit #{i:,}: a {t} read as {p}")
         left, right = st.columns([1, 2])
         left.image(ui.digit_image(data.x_test[i], 5), caption=f"true {t}")

@@ -22,7 +22,7 @@ def curves(preset: str, built: str, weights: str, _artifact):
     evaluation, spec = _artifact.evaluation, PRESETS[preset]
     proba = evaluation.proba
     if weights != spec.weights:
-        labels = _artifact.model.train_labels_[evaluation.neigh_ind]
+        labels = ui.get_data().y_train[evaluation.neigh_ind]
         proba = vote(evaluation.neigh_dist, labels, spec.k, weights)
     return roc_curves(evaluation.y_true, proba), len(np.unique(proba))
 

@@ -12,7 +12,7 @@ st.session_state.setdefault("tuning_show_test", False)
 @st.cache_data(show_spinner=False)
 def test_reference(preset: str, built: str, _artifact):
     """Test-set accuracy per k, re-voted from the stored neighbours (reference only)."""
-    return accuracy_by_k_on_test_set(_artifact.evaluation, _artifact.model.train_labels_)
+    return accuracy_by_k_on_test_set(_artifact.evaluation, ui.get_data().y_train)
 
 
 @st.cache_data(show_spinner=False)
