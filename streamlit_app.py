@@ -15,7 +15,7 @@ pages = {
         st.Page("pages/metrics.py", title="Metrics", icon=":material/table_chart:"),
         st.Page("pages/confusion.py", title="Confusion matrix", icon=":material/grid_on:"),
         st.Page("pages/roc.py", title="ROC curves", icon=":material/show_chart:"),
-        st.Page("pages/precision_recall.py", title="Precision-recall", icon=":material/ssid_chart:"),
+        st.Page("pages/precision_recall.py", title="Precision-recall", icon=":material/insights:"),
         st.Page("pages/misclassified.py", title="Misclassified", icon=":material/cancel:"),
         st.Page("pages/tuning.py", title="Tuning k", icon=":material/tune:"),
     ],
