@@ -65,7 +65,7 @@ if missing:
     st.info(
         "The cross-validation accuracy is not computed yet for "
         + ", ".join(f"**{m}**" for m in missing)
-        + ": run `python -m mnist_knn tune --preset all` (about a minute per preset on two "
+        + ": run `python -m mnist_knn tune --preset all` (one to three minutes per preset on two "
         "cores), or open the **Tuning k** page."
     )
 st.caption(
