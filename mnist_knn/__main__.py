@@ -1,4 +1,4 @@
-"""Command line: python -m mnist_knn {train,evaluate,predict,select,bench} --help."""
+"""Command line: python -m mnist_knn {train,evaluate,predict,tune,select,bench} --help."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from .data import ConsoleProgress, MnistNotFoundError
 from .evaluation import METRICS, compute_metrics
 from .model import DEFAULT_PRESET, PRESETS, StaleArtifactWarning, load_artifact
 from .preprocess import ImageError, load_image, to_mnist
+from .tuning import CV_CONFIG, load_tuning, tuning_path
 
 
 def _add_preset(parser: argparse.ArgumentParser, allow_all: bool = False) -> None:
@@ -79,6 +80,26 @@ def cmd_predict(args) -> int:
         else:
             print(f"{path}: {label} ({proba[label]:.0%})")
     return 1 if failed else 0
+
+
+def cmd_tune(args) -> int:
+    for name in PRESETS if args.preset == "all" else [args.preset]:
+        tuning = load_tuning(name, progress=ConsoleProgress(), rebuild=args.force)
+        preset, meta = PRESETS[name], tuning.meta
+        print(
+            f"{name}: {CV_CONFIG['n_splits']}-fold cross-validated accuracy on "
+            f"{meta['n_train']:,} training digits (computed {meta['built']} "
+            f"in {meta['seconds']:.1f} s) -> {tuning_path(name)}"
+        )
+        print(f"  {'k':>3}  " + "  ".join(f"{w:>8}" for w in tuning.weights))
+        for i, k in enumerate(tuning.ks):
+            print(f"  {k:>3}  " + "  ".join(f"{tuning.mean[w, i]:8.4f}" for w in range(2)))
+        k, weights, accuracy = tuning.best()
+        print(
+            f"  best: k={k}, {weights} weights ({accuracy:.4f}); the preset uses "
+            f"k={preset.k}, {preset.weights} ({tuning.accuracy(preset.k, preset.weights):.4f})"
+        )
+    return 0
 
 
 CONFIG_FIELDS = ("deskew", "blur", "pca", "shifts", "angles", "k", "weights")
@@ -166,6 +187,17 @@ def main(argv: list[str] | None = None) -> int:
     predict.add_argument("--json", action="store_true", help="one JSON object per file")
     predict.add_argument("files", nargs="+", metavar="FILE", help="image files")
     predict.set_defaults(func=cmd_predict)
+
+    tune = commands.add_parser(
+        "tune",
+        help="cross-validate k on the training set",
+        description="Accuracy of k = 1..15 with uniform and distance weights by "
+        f"{CV_CONFIG['n_splits']}-fold stratified cross-validation on the training digits "
+        "(the test set is never used); written to models/tuning-<preset>.npz.",
+    )
+    _add_preset(tune, allow_all=True)
+    tune.add_argument("--force", action="store_true", help="recompute even if up to date")
+    tune.set_defaults(func=cmd_tune)
 
     select = commands.add_parser(
         "select",

@@ -39,6 +39,7 @@ from .store import (
     read_export,
     resolve_url,
 )
+from .tuning import Tuning, load_tuning, tuning_path
 
 PRESET_KEY = "preset"
 
@@ -86,6 +87,46 @@ def get_artifact(preset: str | None = None) -> Artifact:
             )
         _cached_artifact.clear()
     return _cached_artifact(preset)
+
+
+@st.cache_resource(show_spinner=False)
+def _cached_tuning(preset: str, stamp: int) -> Tuning | None:
+    return load_tuning(preset, data=get_data(), build=False)
+
+
+def get_tuning(preset: str | None = None) -> Tuning | None:
+    """The k-tuning cross-validation of ``preset`` from models/, or None if missing or stale.
+
+    Keyed on the file's modification time, so a ``python -m mnist_knn tune``
+    run while the app is up is picked up on the next page view.
+    """
+    preset = preset or current_preset()
+    try:
+        stamp = tuning_path(preset).stat().st_mtime_ns
+    except OSError:
+        stamp = 0
+    return _cached_tuning(preset, stamp)
+
+
+def run_tuning(preset: str) -> Tuning:
+    """Cross-validate ``preset`` now, inside an ``st.status`` with a progress bar.
+
+    If another session is already computing it, waits for that result instead.
+    """
+    with st.status(f"Cross-validating the **{preset}** preset…", expanded=True) as status:
+        bar = st.progress(0.0, text="starting")
+        tuning = load_tuning(
+            preset,
+            data=get_data(),
+            progress=lambda f, msg: bar.progress(min(f, 1.0), text=msg),
+        )
+        status.update(
+            label=f"Cross-validated {preset} in {tuning.meta['seconds']:.0f} s",
+            state="complete",
+            expanded=False,
+        )
+    _cached_tuning.clear()
+    return tuning
 
 
 def current_preset() -> str:

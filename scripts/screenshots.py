@@ -39,8 +39,21 @@ def main() -> None:
             page.wait_for_load_state("networkidle")
             slug = re.sub(r"[^a-z0-9]+", "-", tab.lower()).strip("-")
             path = args.out / f"{name or 'home'}{'-' + slug if slug else ''}.png"
-            page.screenshot(path=path, full_page=True)
+            full_screenshot(page, path, args.width, args.height)
             print(path)
+
+
+def full_screenshot(page, path: Path, width: int, height: int) -> None:
+    """Streamlit scrolls inside its main area, so ``full_page`` alone stops at the
+    viewport: grow the viewport to the content's height, shoot, then restore it."""
+    content = page.evaluate(
+        "Math.max(...[...document.querySelectorAll('[data-testid=stMain], "
+        "[data-testid=stAppViewContainer]')].map(e => e.scrollHeight))"
+    )
+    page.set_viewport_size({"width": width, "height": max(height, content)})
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=path, full_page=True)
+    page.set_viewport_size({"width": width, "height": height})
 
 
 if __name__ == "__main__":

@@ -1,0 +1,80 @@
+"""Metrics: the full table for the chosen preset beside the plain baseline, and per-class scores."""
+
+import pandas as pd
+import streamlit as st
+
+from mnist_knn import PRESETS, charts, ui
+from mnist_knn.evaluation import METRICS, compute_metrics, per_class_report
+
+BASELINE = "baseline"
+CV_LABEL = "10-fold CV accuracy (training set)"
+
+
+@st.cache_data(show_spinner=False)
+def test_metrics(preset: str, built: str, _artifact) -> dict[str, float]:
+    """All test-set metrics of one preset (keyed on its name and build time)."""
+    return compute_metrics(_artifact.evaluation)
+
+
+def metric_values(preset: str, artifact) -> dict[str, float]:
+    """The test-set metrics and the cross-validated accuracy (NaN until `tune` has run)."""
+    tuning, spec = ui.get_tuning(preset), PRESETS[preset]
+    cv = tuning.accuracy(spec.k, spec.weights) if tuning else float("nan")
+    return test_metrics(preset, artifact.meta["built"], artifact) | {"cv_accuracy": cv}
+
+
+@st.cache_data(show_spinner=False)
+def per_class_figure(preset: str, built: str, _artifact):
+    evaluation = _artifact.evaluation
+    return charts.per_class_heatmap(per_class_report(evaluation.y_true, evaluation.y_pred))
+
+
+preset = ui.current_preset()
+artifact = ui.get_artifact(preset)
+baseline = ui.get_artifact(BASELINE) if preset != BASELINE else None
+values = metric_values(preset, artifact)
+
+st.title("Metrics")
+st.markdown(
+    f"Every number below is measured on the **{len(artifact.evaluation.y_true):,} MNIST test "
+    "digits**, except the cross-validation accuracy, which comes from ten folds of the "
+    f"*training* set (how k was chosen). Preset **{preset}**: {PRESETS[preset].description}"
+)
+
+labels = {name: label for name, (label, _) in METRICS.items()}
+labels["log_loss"] += " (lower is better)"
+labels["cv_accuracy"] = CV_LABEL
+table = pd.DataFrame({"Metric": list(labels.values()), preset: [values[n] for n in labels]})
+if baseline:
+    base = metric_values(BASELINE, baseline)
+    table[f"{BASELINE} (raw pixels, k=4)"] = [base[n] for n in labels]
+    table["Difference"] = table[preset] - table[f"{BASELINE} (raw pixels, k=4)"]
+st.dataframe(
+    table,
+    hide_index=True,
+    key="metrics_table",
+    column_config={
+        c: st.column_config.NumberColumn(format="%.4f") for c in table.columns if c != "Metric"
+    }
+    | {"Difference": st.column_config.NumberColumn(format="%+.4f")},
+    width="content",
+    height="content",
+)
+missing = [p for p in dict.fromkeys([preset, BASELINE]) if ui.get_tuning(p) is None]
+if missing:
+    st.info(
+        "The cross-validation accuracy is not computed yet for "
+        + ", ".join(f"**{m}**" for m in missing)
+        + ": run `python -m mnist_knn tune --preset all` (one to three minutes per preset on two "
+        "cores), or open the **Tuning k** page."
+    )
+st.caption(
+    "Weighted averages weigh each digit by its number of test digits; macro averages weigh "
+    "the ten digits equally. ROC-AUC and log loss use the predicted probabilities (the "
+    "distance-weighted vote shares); top-3 accuracy counts a digit right when the truth is "
+    "among the three most-voted digits. Cohen's kappa and Matthews correlation discount "
+    "agreement expected by chance."
+)
+
+st.subheader("Per digit")
+st.plotly_chart(per_class_figure(preset, artifact.meta["built"], artifact), key="metrics_per_class")

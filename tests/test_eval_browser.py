@@ -1,0 +1,85 @@
+"""The evaluation pages in a real Chromium: every page renders, and a confusion cell click works."""
+
+import os
+import shutil
+
+import pytest
+
+from tests.browser import CHROMIUM, IDLE, chromium, open_page, streamlit_server
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)), reason="no Chromium"
+    ),
+]
+PAGES = {
+    "dataset": "Dataset",
+    "metrics": "Metrics",
+    "confusion": "Confusion matrix",
+    "roc": "ROC curves",
+    "precision_recall": "Precision-recall and calibration",
+    "misclassified": "Misclassified digits",
+    "tuning": "Tuning k",
+}
+
+
+@pytest.fixture(scope="module")
+def app(small_mnist):
+    pytest.importorskip("playwright")
+    with streamlit_server() as url, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        # Until the entry point has run once, Streamlit serves deep links as legacy pages/.
+        open_page(page, url)
+        yield url, page
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_renders_in_chromium(app, name):
+    url, page = app
+    open_page(page, f"{url}/{name}")
+    page.get_by_role("heading", name=PAGES[name]).wait_for()
+    assert page.locator('[data-testid="stException"]').count() == 0
+    # the shared sidebar: grouped navigation and the preset choice
+    assert page.get_by_text("Evaluation", exact=True).count() == 1
+    assert page.get_by_text("Model preset").count() == 1
+
+
+def cell_position(page, true: int, pred: int) -> tuple[float, float]:
+    """Where cell (true, pred) of the confusion heatmap is on the screen."""
+    return page.evaluate(
+        """([t, p]) => {
+            const gd = document.querySelector('.js-plotly-plot');
+            const L = gd._fullLayout, box = gd.getBoundingClientRect();
+            return [box.left + L.xaxis._offset + L.xaxis.d2p(p),
+                    box.top + L.yaxis._offset + L.yaxis.d2p(t)];
+        }""",
+        [true, pred],
+    )
+
+
+def test_clicking_a_confusion_cell_shows_its_digits(app):
+    url, page = app
+    open_page(page, f"{url}/confusion")
+    page.wait_for_selector(".js-plotly-plot .nsewdrag")
+    for true, pred in [(3, 3), (8, 8)]:
+        x, y = cell_position(page, true, pred)
+        page.mouse.move(x, y)
+        page.mouse.click(x, y)
+        page.get_by_text(f"true {true}, predicted {pred}").wait_for()
+        page.wait_for_selector(IDLE)
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_why_button_shows_the_neighbours(app):
+    url, page = app
+    open_page(page, f"{url}/misclassified")
+    heading = page.locator("h3").filter(has_text="Test digit #")
+    first = heading.inner_text()
+    page.get_by_role("button", name="Why?").nth(1).click()
+    page.wait_for_function(
+        "(first) => [...document.querySelectorAll('h3')].some("
+        "h => h.innerText.startsWith('Test digit #') && h.innerText !== first)",
+        arg=first,
+    )
+    assert page.get_by_text("outvoting the truth").count() == 1
