@@ -16,85 +16,23 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
+from .preprocess import skeleton_length, thin
+
 BACKGROUNDS = ("white", "black", "transparent")
 CANVAS = 280
+# The canvas brush's default, derived rather than guessed: MNIST's median stroke
+# is 2.33 px wide in its 20 px box (``stroke_width`` over 5,000 training digits;
+# 10-90%: 1.7-3.4 px; `python scripts/draw_bench.py stroke`). A digit drawn on
+# the 280 px canvas is typically ~200 px tall (a margin of ~40 px around it),
+# and to_mnist scales it to 20 px, by 1/10: a 2.33 * 10 = 23 px brush gives
+# MNIST's stroke. (to_mnist also brings any stroke into MNIST's range, so other
+# widths still work; the default simply needs no correcting.)
+MNIST_STROKE = 2.33
+DRAWN_HEIGHT = 200
+DEFAULT_BRUSH = round(MNIST_STROKE * DRAWN_HEIGHT / 20)
 # Thinning runs on digits enlarged 4x, where a 2-3 px MNIST stroke is 8-12 px
 # wide, so the skeleton follows the stroke's middle rather than its pixels.
 UPSCALE = 4
-
-# Neighbour k of a pixel is bit k of its 8-neighbourhood code, clockwise from north
-# (Zhang & Suen's P2, P3, ..., P9).
-_OFFSETS = ((-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1))
-
-
-def _thinning_table(second: bool) -> np.ndarray:
-    """Which 8-neighbourhood codes let a pixel be removed in Zhang-Suen's (first|second) pass."""
-    table = np.zeros(256, dtype=bool)
-    for code in range(256):
-        p = [(code >> k) & 1 for k in range(8)]
-        p2, _, p4, _, p6, _, p8, _ = p
-        neighbours = sum(p)
-        transitions = sum(p[k] == 0 and p[(k + 1) % 8] == 1 for k in range(8))
-        if second:
-            keeps_shape = not (p2 and p4 and p8) and not (p2 and p6 and p8)
-        else:
-            keeps_shape = not (p2 and p4 and p6) and not (p4 and p6 and p8)
-        table[code] = 2 <= neighbours <= 6 and transitions == 1 and keeps_shape
-    return table
-
-
-_TABLES = (_thinning_table(False), _thinning_table(True))
-
-
-def thin(binary: np.ndarray) -> np.ndarray:
-    """Zhang-Suen thinning: one-pixel-wide skeletons of a batch of binary images.
-
-    Parameters
-    ----------
-    binary : array (n, H, W) or (H, W) of bool
-        Ink is True.
-
-    Returns
-    -------
-    ndarray of bool, same shape
-        Every stroke reduced to an 8-connected line through its middle.
-    """
-    binary = np.asarray(binary, dtype=bool)
-    single = binary.ndim == 2
-    img = np.pad(binary[None] if single else binary, ((0, 0), (1, 1), (1, 1))).astype(np.uint8)
-    h, w = img.shape[1] - 2, img.shape[2] - 2
-    centre = img[:, 1:-1, 1:-1]  # a view: removals write through to img
-    changed = True
-    while changed:
-        changed = False
-        for table in _TABLES:
-            code = np.zeros(centre.shape, dtype=np.uint8)
-            for bit, (dr, dc) in enumerate(_OFFSETS):
-                code |= img[:, 1 + dr : 1 + dr + h, 1 + dc : 1 + dc + w] << bit
-            remove = table[code] & (centre == 1)
-            if remove.any():
-                centre[remove] = 0
-                changed = True
-    out = centre.astype(bool)
-    return out[0] if single else out
-
-
-def skeleton_length(skeleton: np.ndarray) -> np.ndarray:
-    """Length in pixels of 8-connected skeletons (n, H, W): 1 per straight step, √2 per diagonal.
-
-    A diagonal step is counted only where no straight path joins the two pixels,
-    so an L-shaped corner is not counted twice.
-    """
-    s = np.asarray(skeleton, dtype=bool)
-    if s.ndim == 2:
-        s = s[None]
-    straight = (s[:, 1:, :] & s[:, :-1, :]).sum(axis=(1, 2)) + (s[:, :, 1:] & s[:, :, :-1]).sum(
-        axis=(1, 2)
-    )
-    down_right = s[:, 1:, 1:] & s[:, :-1, :-1] & ~s[:, 1:, :-1] & ~s[:, :-1, 1:]
-    down_left = s[:, 1:, :-1] & s[:, :-1, 1:] & ~s[:, 1:, 1:] & ~s[:, :-1, :-1]
-    diagonal = down_right.sum(axis=(1, 2)) + down_left.sum(axis=(1, 2))
-    return straight + np.sqrt(2) * diagonal
 
 
 def mnist_skeletons(images: np.ndarray, upscale: int = UPSCALE) -> np.ndarray:
@@ -105,7 +43,7 @@ def mnist_skeletons(images: np.ndarray, upscale: int = UPSCALE) -> np.ndarray:
     big = ndimage.zoom(x, (1, upscale, upscale), order=1)
     # Smoothing before the threshold keeps the pixel staircase of the 28x28
     # original out of the skeleton, as a pen's path is smooth.
-    big = ndimage.gaussian_filter(big, sigma=(0, upscale / 2, upscale / 2))
+    big = ndimage.gaussian_filter(big, sigma=(0, upscale / 4, upscale / 4))
     return thin(big > 0.5)
 
 

@@ -139,7 +139,9 @@ def verdict(
         reason = f"All {k} nearest training digits are {label}s." if k > 1 else ""
         reason = reason or f"The nearest training digit is a {label}."
     else:
-        reason = f"{n_winner} of the {k} nearest training digits are {label}s ({share:.0%} of the vote)."
+        reason = (
+            f"{n_winner} of the {k} nearest training digits are {label}s ({share:.0%} of the vote)."
+        )
     return Verdict(True, "sure", reason)
 
 

@@ -7,11 +7,13 @@ import warnings
 import numpy as np
 import streamlit as st
 
+from . import explain
 from .data import Mnist, MnistNotFoundError, load_mnist
 from .model import (
     DEFAULT_PRESET,
     PRESETS,
     Artifact,
+    Neighbours,
     StaleArtifactWarning,
     artifact_problem,
     load_artifact,
@@ -62,6 +64,8 @@ def get_artifact(preset: str | None = None) -> Artifact:
                 expanded=False,
             )
         _cached_artifact.clear()
+        get_reference.clear()
+        nearest.clear()
     return _cached_artifact(preset)
 
 
@@ -86,3 +90,22 @@ def digit_image(image: np.ndarray, scale: int = 4) -> np.ndarray:
     """A 28x28 digit enlarged with nearest-neighbour pixels, dark ink on white, for st.image."""
     big = np.kron(np.asarray(image, dtype=np.uint8), np.ones((scale, scale), dtype=np.uint8))
     return 255 - big
+
+
+@st.cache_resource(show_spinner=False)
+def get_reference(preset: str) -> explain.Reference:
+    """How close test digits come to ``preset``'s training set (the yardstick for "far").
+
+    Call :func:`get_artifact` first: it builds the model with visible progress.
+    """
+    return explain.Reference.from_evaluation(_cached_artifact(preset).evaluation)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def nearest(preset: str, image: np.ndarray) -> Neighbours:
+    """The one neighbour search of a 28x28 image (``explain.search``), cached per image.
+
+    Changing k or the weighting re-votes these neighbours without searching again.
+    Call :func:`get_artifact` first: it builds the model with visible progress.
+    """
+    return explain.search(_cached_artifact(preset).model, image)

@@ -20,8 +20,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mnist_knn import drawn, explain, load_mnist, preprocess  # noqa: E402
-from mnist_knn.model import (  # noqa: E402
+from mnist_knn import drawn, explain, load_mnist, preprocess
+from mnist_knn.model import (
     DEFAULT_PRESET,
     K_MAX,
     get_preset,
@@ -93,8 +93,14 @@ def cmd_accuracy(args) -> int:
         )
     if args.save:
         np.savez_compressed(
-            args.save, inputs=inputs, labels=y, pred=result.labels, dist=result.dist, bg=backgrounds,
-            styles=np.array(styles_all), proba=result.proba,
+            args.save,
+            inputs=inputs,
+            labels=y,
+            pred=result.labels,
+            dist=result.dist,
+            bg=backgrounds,
+            styles=np.array(styles_all),
+            proba=result.proba,
         )
     return 0
 
@@ -143,7 +149,9 @@ def cmd_stroke(args) -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     acc = commands.add_parser("accuracy", help="drawn-digit accuracy")
     acc.add_argument("--split", choices=["tune", "test"], default="test")

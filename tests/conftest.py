@@ -28,7 +28,9 @@ def small_mnist(tmp_path_factory):
     for key, (stem, _, _) in mnist_data.MNIST_FILES.items():
         split, kind = key.split("_")
         array = getattr(full, f"{'x' if kind == 'images' else 'y'}_{split}")
-        mnist_data.write_idx(folder / f"{stem}.gz", array[: N_TRAIN if split == "train" else N_TEST])
+        mnist_data.write_idx(
+            folder / f"{stem}.gz", array[: N_TRAIN if split == "train" else N_TEST]
+        )
     os.environ["MNIST_DIR"] = str(folder)
     os.environ["MNIST_KNN_MODELS_DIR"] = str(tmp_path_factory.mktemp("models"))
     yield folder
@@ -66,7 +68,5 @@ def stroke_image(
 
 
 ONE = [(0.5, 0.2), (0.5, 0.8)]
-ZERO = [
-    (0.5 + 0.2 * np.sin(t), 0.5 - 0.3 * np.cos(t)) for t in np.linspace(0, 2 * np.pi, 40)
-]
+ZERO = [(0.5 + 0.2 * np.sin(t), 0.5 - 0.3 * np.cos(t)) for t in np.linspace(0, 2 * np.pi, 40)]
 SEVEN = [(0.3, 0.25), (0.7, 0.25), (0.45, 0.8)]

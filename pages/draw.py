@@ -1,0 +1,123 @@
+"""Draw: draw (or upload) a digit, see what the KNN sees, why it decided, and how sure it is."""
+
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from mnist_knn import PRESETS, charts, explain, ui
+from mnist_knn.drawn import CANVAS, DEFAULT_BRUSH
+from mnist_knn.model import K_MAX
+from mnist_knn.preprocess import EmptyDrawingError, ImageError, load_image, preprocess_steps
+
+preset = ui.current_preset()
+st.session_state.setdefault("draw_canvas", 0)  # Clear bumps it: a new key is a new, empty canvas
+st.session_state.setdefault("draw_source", "Draw")
+st.session_state.setdefault("draw_k", PRESETS[preset].k)
+st.session_state.setdefault("draw_weights", PRESETS[preset].weights)
+st.session_state.setdefault("draw_brush", DEFAULT_BRUSH)
+
+artifact, data = ui.get_artifact(preset), ui.get_data()
+
+with st.sidebar:
+    k = st.slider("k: neighbours that vote", 1, K_MAX, key="draw_k")
+    weights = st.radio(
+        "Vote weights",
+        ["distance", "uniform"],
+        key="draw_weights",
+        format_func={"distance": "closer counts more", "uniform": "one each"}.get,
+        horizontal=True,
+    )
+    brush = st.slider(
+        "Brush width (px)",
+        8,
+        40,
+        key="draw_brush",
+        help=f"{DEFAULT_BRUSH} px draws MNIST's typical stroke for a digit about 200 px tall.",
+    )
+
+st.title("✏️ Draw a digit")
+source = st.segmented_control(
+    "Input", ["Draw", "Upload"], key="draw_source", required=True, label_visibility="collapsed"
+)
+
+left, middle, right = st.columns([1.05, 0.9, 1.35], gap="medium")
+drawing = name = None
+with left:
+    if source == "Draw":
+        canvas = st_canvas(
+            stroke_width=brush,
+            stroke_color="#000000",
+            background_color="#ffffff",
+            height=CANVAS,
+            width=CANVAS,
+            drawing_mode="freedraw",
+            return_image_data=True,
+            key=f"draw_canvas_{st.session_state.draw_canvas}",
+        )
+        drawing = canvas.image_data
+        st.button(
+            "Clear",
+            key="draw_clear",
+            icon=":material/delete:",
+            on_click=lambda: st.session_state.update(draw_canvas=st.session_state.draw_canvas + 1),
+        )
+        st.caption("Draw with the mouse or a finger. Undo and redo: hover over the canvas.")
+    else:
+        upload = st.file_uploader(
+            "A picture of one digit",
+            type=["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"],
+            key="draw_upload",
+        )
+        if upload is not None:
+            name = upload.name
+            try:
+                drawing = load_image(upload.getvalue(), name)
+                st.image(drawing, caption=name, width=CANVAS)
+            except ImageError as exc:
+                st.error(f"{exc}\n\nTry another PNG or JPEG file.")
+
+try:
+    steps = None if drawing is None else preprocess_steps(drawing)
+except EmptyDrawingError:
+    steps = None
+    if name:
+        st.warning(f"{name}: no digit found, the picture looks blank.")
+except ImageError as exc:
+    steps = None
+    st.error(f"{name or 'The drawing'}: {exc}")
+
+if steps is None:
+    middle.info("✏️ **Draw a digit** in the white box: the prediction appears as you draw.")
+    st.stop()
+
+reference = ui.get_reference(preset)
+reading = explain.read(ui.nearest(preset, steps.result), k, weights, reference, steps.result)
+verdict = reading.verdict
+with middle:
+    st.metric(
+        "Prediction",
+        f"{reading.label}" if verdict.sure else f"{reading.label}?",
+        delta="sure" if verdict.sure else "not sure",
+        delta_color="green" if verdict.sure else "orange",
+        delta_arrow="off",
+    )
+    (st.success if verdict.sure else st.warning)(verdict.reason)
+    st.image(ui.digit_image(reading.image, 6), caption="What the model sees: 28×28 pixels")
+with right:
+    st.plotly_chart(
+        charts.probability_bars(reading.proba, reading.label),
+        key="draw_proba",
+        config={"displayModeBar": False},
+    )
+
+st.subheader(f"The {k} nearest training digits, who voted")
+st.image(
+    [ui.digit_image(data.x_train[i], 3) for i in reading.ind],
+    caption=[f"{lab} · dist {d:.2f}" for lab, d in zip(reading.neigh_labels, reading.dist)],
+    width=84,
+)
+votes = ", ".join(f"**{d}** × {n} ({share:.0%})" for d, n, share in reading.tally)
+st.caption(
+    f"Vote: {votes}. "
+    + ("Closer neighbours count more (weight 1/distance). " if weights == "distance" else "")
+    + "Distances are measured in the model's feature space."
+)
