@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from .evaluation import Evaluation
 from .model import K_MAX, KNNPipeline, Neighbours, vote
@@ -85,7 +87,16 @@ def search(model: KNNPipeline, image: np.ndarray) -> Neighbours:
     image = np.asarray(image)
     if image.shape != (28, 28):
         raise ValueError(f"expected one (28, 28) image, got shape {image.shape}")
-    return model.search(image[None], n_neighbors=K_MAX)
+    # One query is too small to share out: scikit-learn's OpenMP threads spin
+    # waiting on each other, and on a busy 2-core machine a 3 ms search took
+    # 100-200 ms. A single thread keeps it at a few ms (scripts/draw_bench.py latency).
+    with _threadpools().limit(limits=1):
+        return model.search(image[None], n_neighbors=K_MAX)
+
+
+@functools.cache
+def _threadpools() -> ThreadpoolController:
+    return ThreadpoolController()  # inspecting the loaded libraries takes ~10 ms: once
 
 
 def tally(neigh_labels: np.ndarray, proba: np.ndarray) -> list[tuple[int, int, float]]:

@@ -112,7 +112,9 @@ with right:
 st.subheader(f"The {k} nearest training digits, who voted")
 st.image(
     [ui.digit_image(data.x_train[i], 3) for i in reading.ind],
-    caption=[f"{lab} · dist {d:.2f}" for lab, d in zip(reading.neigh_labels, reading.dist)],
+    caption=[
+        f"{lab} · dist {d:.2f}" for lab, d in zip(reading.neigh_labels, reading.dist, strict=True)
+    ],
     width=84,
 )
 votes = ", ".join(f"**{d}** × {n} ({share:.0%})" for d, n, share in reading.tally)
