@@ -38,7 +38,7 @@ def probability_bars(proba, label: int | None = None, height: int = 260) -> go.F
         height=height,
         margin=dict(l=10, r=10, t=30, b=10),
         showlegend=False,
-        xaxis=dict(title=None, type="category", tickfont=dict(size=16)),
+        xaxis=dict(title=None, type="category", tickvals=digits, tickfont=dict(size=16)),
         yaxis=dict(title="share of the vote", range=[0, 1.12], tickformat=".0%", dtick=0.25),
         title=dict(text="Probabilities (vote shares)", font=dict(size=14), x=0),
     )

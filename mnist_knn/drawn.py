@@ -16,18 +16,18 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from .preprocess import skeleton_length, thin
+from .preprocess import stroke_widths, thin
 
 BACKGROUNDS = ("white", "black", "transparent")
 CANVAS = 280
 # The canvas brush's default, derived rather than guessed: MNIST's median stroke
-# is 2.33 px wide in its 20 px box (``stroke_width`` over 5,000 training digits;
-# 10-90%: 1.7-3.4 px; `python scripts/draw_bench.py stroke`). A digit drawn on
+# is 2.30 px wide in its 20 px box (``stroke_width`` over 5,000 training digits;
+# 10-90%: 1.7-3.3 px; `python scripts/draw_bench.py stroke`). A digit drawn on
 # the 280 px canvas is typically ~200 px tall (a margin of ~40 px around it),
-# and to_mnist scales it to 20 px, by 1/10: a 2.33 * 10 = 23 px brush gives
+# and to_mnist scales it to 20 px, by 1/10: a 2.30 * 10 = 23 px brush gives
 # MNIST's stroke. (to_mnist also brings any stroke into MNIST's range, so other
 # widths still work; the default simply needs no correcting.)
-MNIST_STROKE = 2.33
+MNIST_STROKE = 2.30
 DRAWN_HEIGHT = 200
 DEFAULT_BRUSH = round(MNIST_STROKE * DRAWN_HEIGHT / 20)
 # Thinning runs on digits enlarged 4x, where a 2-3 px MNIST stroke is 8-12 px
@@ -48,17 +48,15 @@ def mnist_skeletons(images: np.ndarray, upscale: int = UPSCALE) -> np.ndarray:
 
 
 def stroke_width(images: np.ndarray, upscale: int = UPSCALE) -> np.ndarray:
-    """Mean stroke width in pixels of each MNIST-style digit (n, 28, 28) uint8.
+    """Mean stroke width in pixels of MNIST-style digits (n, 28, 28) uint8.
 
-    Ink mass (sum of intensities, ink = 1) divided by the skeleton's length:
-    a stroke of width w and length L holds w * L of ink.
+    Measured exactly as to_mnist measures a drawing (``preprocess.stroke_widths``),
+    on the digits enlarged ``upscale`` times, as to_mnist's 80 px box is 4 x 20 px.
     """
-    images = np.asarray(images)
-    if images.ndim == 2:
-        images = images[None]
-    length = skeleton_length(mnist_skeletons(images, upscale)) / upscale
-    mass = images.astype(np.float64).sum(axis=(1, 2)) / 255
-    return mass / np.maximum(length, 1.0)
+    x = np.asarray(images, dtype=np.float64) / 255
+    if x.ndim == 2:
+        x = x[None]
+    return stroke_widths(ndimage.zoom(x, (1, upscale, upscale), order=1), upscale)[0]
 
 
 @dataclass(frozen=True)

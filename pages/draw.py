@@ -18,7 +18,14 @@ st.session_state.setdefault("draw_brush", DEFAULT_BRUSH)
 artifact, data = ui.get_artifact(preset), ui.get_data()
 
 with st.sidebar:
-    k = st.slider("k: neighbours that vote", 1, K_MAX, key="draw_k")
+    k = st.slider(
+        "k: neighbours that vote",
+        1,
+        K_MAX,
+        key="draw_k",
+        help=f"The drawing's {K_MAX} nearest training digits are found once; "
+        "changing k re-counts their votes.",
+    )
     weights = st.radio(
         "Vote weights",
         ["distance", "uniform"],
@@ -39,7 +46,8 @@ source = st.segmented_control(
     "Input", ["Draw", "Upload"], key="draw_source", required=True, label_visibility="collapsed"
 )
 
-left, middle, right = st.columns([1.05, 0.9, 1.35], gap="medium")
+# The left column must fit the 280 px canvas on a 1400 px screen with the sidebar open.
+left, middle, right = st.columns([1.25, 1, 1.4], gap="medium")
 drawing = name = None
 with left:
     if source == "Draw":
@@ -109,7 +117,7 @@ with right:
         config={"displayModeBar": False},
     )
 
-st.subheader(f"The {k} nearest training digits, who voted")
+st.subheader(f"Why: the {k} training digit{'s' if k > 1 else ''} closest to yours")
 st.image(
     [ui.digit_image(data.x_train[i], 3) for i in reading.ind],
     caption=[

@@ -83,3 +83,23 @@ def open_page(page, url: str, timeout: float = 120_000) -> None:
     """Go to ``url`` and wait until Streamlit has finished running the page script."""
     page.goto(url)
     page.wait_for_selector(IDLE, timeout=timeout)
+
+
+# The drawable canvas (components v2) renders in the page itself, not in an
+# iframe; Fabric.js stacks two canvases and the last one takes the mouse.
+CANVAS = "canvas"
+PREDICTION = '[data-testid="stMetric"]:has-text("Prediction") [data-testid="stMetricValue"]'
+
+
+def draw_stroke(page, points, steps: int = 3) -> None:
+    """Drag the mouse through ``points`` (fractions of the canvas's width and height)."""
+    box = page.locator(CANVAS).last.bounding_box()
+
+    def at(x, y):
+        return box["x"] + x * box["width"], box["y"] + y * box["height"]
+
+    page.mouse.move(*at(*points[0]))
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(*at(x, y), steps=steps)
+    page.mouse.up()
