@@ -67,8 +67,9 @@ with left:
             key="draw_clear",
             icon=":material/delete:",
             on_click=lambda: st.session_state.update(draw_canvas=st.session_state.draw_canvas + 1),
+            help="Draw with the mouse or a finger. Undo and redo are in the canvas's "
+            "toolbar, which shows when you point at (or touch) the canvas.",
         )
-        st.caption("Draw with the mouse or a finger. Undo and redo: hover over the canvas.")
     else:
         upload = st.file_uploader(
             "A picture of one digit",
@@ -109,7 +110,7 @@ with middle:
         delta_arrow="off",
     )
     (st.success if verdict.sure else st.warning)(verdict.reason)
-    st.image(ui.digit_image(reading.image, 6), caption="What the model sees: 28×28 pixels")
+    st.image(ui.digit_image(reading.image, 5), caption="What the model sees: 28×28 pixels")
 with right:
     st.plotly_chart(
         charts.probability_bars(reading.proba, reading.label),
@@ -117,7 +118,7 @@ with right:
         config={"displayModeBar": False},
     )
 
-st.subheader(f"Why: the {k} training digit{'s' if k > 1 else ''} closest to yours")
+st.markdown(f"#### Why: the {k} training digit{'s' if k > 1 else ''} closest to yours")
 st.image(
     [ui.digit_image(data.x_train[i], 3) for i in reading.ind],
     caption=[

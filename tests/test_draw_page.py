@@ -68,7 +68,7 @@ def test_uploaded_seven_is_predicted_with_neighbours_and_chart(draw_page):
     neighbours = [c for c in captions if "· dist" in c]
     assert len(neighbours) == 4 and all(c.startswith("7 · dist ") for c in neighbours)
     assert len(at.get("plotly_chart")) == 1
-    assert at.subheader[0].value == "Why: the 4 training digits closest to yours"
+    assert "#### Why: the 4 training digits closest to yours" in [m.value for m in at.markdown]
     assert at.caption[-1].value.startswith("Vote: **7** × 4 (100%).")
 
 
@@ -76,7 +76,7 @@ def test_k_and_weights_re_classify_immediately(draw_page):
     at = upload(draw_page, "zero.png", png(stroke_image(ZERO, width=23)))
     at.slider(key="draw_k").set_value(1).run()
     assert at.metric[0].value == "0"
-    assert at.subheader[0].value == "Why: the 1 training digit closest to yours"
+    assert "#### Why: the 1 training digit closest to yours" in [m.value for m in at.markdown]
     assert len([c for img in at.get("image") for c in img.captions if "· dist" in c]) == 1
     at.slider(key="draw_k").set_value(9)
     at.radio(key="draw_weights").set_value("uniform").run()
