@@ -30,6 +30,7 @@ def probability_bars(proba, label: int | None = None, height: int = 260) -> go.F
             marker_color=[HIGHLIGHT if d == label else MUTED for d in range(10)],
             text=[f"{p:.0%}" if p > 0 else "" for p in proba],
             textposition="outside",
+            textfont=dict(size=13),
             cliponaxis=False,
             hovertemplate="digit %{x}: %{y:.1%} of the vote<extra></extra>",
         )

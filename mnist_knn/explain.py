@@ -156,6 +156,17 @@ def verdict(
     return Verdict(True, "sure", reason)
 
 
+def vote_summary(reading: Reading) -> str:
+    """The vote in one Markdown line, e.g. "Vote: **7** × 3 (81%), **1** × 1 (19%)."."""
+    votes = ", ".join(f"**{d}** × {n} ({share:.0%})" for d, n, share in reading.tally)
+    how = (
+        "Closer neighbours count more (weight 1/distance). "
+        if reading.weights == "distance"
+        else "Each neighbour counts once. "
+    )
+    return f"Vote: {votes}. {how}Distances are measured in the model's feature space."
+
+
 def read(
     found: Neighbours, k: int, weights: str, reference: Reference, image: np.ndarray | None = None
 ) -> Reading:

@@ -18,6 +18,7 @@ from .model import (
     artifact_problem,
     load_artifact,
 )
+from .preprocess import EmptyDrawingError, ImageError, Steps, load_image, preprocess_steps
 
 PRESET_KEY = "preset"
 
@@ -109,3 +110,45 @@ def nearest(preset: str, image: np.ndarray) -> Neighbours:
     Call :func:`get_artifact` first: it builds the model with visible progress.
     """
     return explain.search(_cached_artifact(preset).model, image)
+
+
+def explain_drawing(preset: str, image: np.ndarray, k: int, weights: str) -> explain.Reading:
+    """The vote of ``k`` neighbours of a 28x28 image, explained; the search itself is cached."""
+    return explain.read(nearest(preset, image), k, weights, get_reference(preset), image)
+
+
+# Pillow opens more, but these are the formats people have digit pictures in.
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
+
+
+def image_upload(label: str, key: str):
+    """A file uploader for one picture: (PIL image, file name), (None, name) or (None, None).
+
+    An unreadable file is reported with ``st.error`` naming it, never a traceback.
+    """
+    upload = st.file_uploader(label, type=UPLOAD_TYPES, key=key)
+    if upload is None:
+        return None, None
+    try:
+        return load_image(upload.getvalue(), upload.name), upload.name
+    except ImageError as exc:
+        st.error(f"{exc}\n\nTry another PNG or JPEG file.")
+        return None, upload.name
+
+
+def drawing_steps(drawing, name: str | None = None) -> Steps | None:
+    """:func:`preprocess_steps` of a drawing, or None when there is nothing to classify.
+
+    A blank drawing is not an error (the page prompts to draw); a blank upload
+    gets a warning, and anything unreadable an ``st.error`` naming ``name``.
+    """
+    if drawing is None:
+        return None
+    try:
+        return preprocess_steps(drawing)
+    except EmptyDrawingError:
+        if name:
+            st.warning(f"{name}: no digit found, the picture looks blank.")
+    except ImageError as exc:
+        st.error(f"{name or 'The drawing'}: {exc}")
+    return None

@@ -1,12 +1,12 @@
 """Draw: draw (or upload) a digit, see what the KNN sees, why it decided, and how sure it is."""
 
+import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from mnist_knn import PRESETS, charts, explain, ui
 from mnist_knn.drawn import CANVAS, DEFAULT_BRUSH
 from mnist_knn.model import K_MAX
-from mnist_knn.preprocess import EmptyDrawingError, ImageError, load_image, preprocess_steps
 
 preset = ui.current_preset()
 st.session_state.setdefault("draw_canvas", 0)  # Clear bumps it: a new key is a new, empty canvas
@@ -48,7 +48,7 @@ source = st.segmented_control(
 
 # The left column must fit the 280 px canvas on a 1400 px screen with the sidebar open.
 left, middle, right = st.columns([1.25, 1, 1.4], gap="medium")
-drawing = name = None
+name = None
 with left:
     if source == "Draw":
         canvas = st_canvas(
@@ -71,35 +71,16 @@ with left:
             "toolbar, which shows when you point at (or touch) the canvas.",
         )
     else:
-        upload = st.file_uploader(
-            "A picture of one digit",
-            type=["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"],
-            key="draw_upload",
-        )
-        if upload is not None:
-            name = upload.name
-            try:
-                drawing = load_image(upload.getvalue(), name)
-                st.image(drawing, caption=name, width=CANVAS)
-            except ImageError as exc:
-                st.error(f"{exc}\n\nTry another PNG or JPEG file.")
+        drawing, name = ui.image_upload("A picture of one digit", key="draw_upload")
+        if drawing is not None:
+            st.image(drawing, caption=name, width=CANVAS)
 
-try:
-    steps = None if drawing is None else preprocess_steps(drawing)
-except EmptyDrawingError:
-    steps = None
-    if name:
-        st.warning(f"{name}: no digit found, the picture looks blank.")
-except ImageError as exc:
-    steps = None
-    st.error(f"{name or 'The drawing'}: {exc}")
-
+steps = ui.drawing_steps(drawing, name)
 if steps is None:
     middle.info("✏️ **Draw a digit** in the white box: the prediction appears as you draw.")
     st.stop()
 
-reference = ui.get_reference(preset)
-reading = explain.read(ui.nearest(preset, steps.result), k, weights, reference, steps.result)
+reading = ui.explain_drawing(preset, steps.result, k, weights)
 verdict = reading.verdict
 with middle:
     st.metric(
@@ -110,7 +91,9 @@ with middle:
         delta_arrow="off",
     )
     (st.success if verdict.sure else st.warning)(verdict.reason)
-    st.image(ui.digit_image(reading.image, 5), caption="What the model sees: 28×28 pixels")
+    # A grey frame shows where the 28x28 field ends on the white page.
+    big = np.pad(ui.digit_image(reading.image, 5), 1, constant_values=190)
+    st.image(big, caption="What the model sees: 28×28 pixels")
 with right:
     st.plotly_chart(
         charts.probability_bars(reading.proba, reading.label),
@@ -126,9 +109,4 @@ st.image(
     ],
     width=84,
 )
-votes = ", ".join(f"**{d}** × {n} ({share:.0%})" for d, n, share in reading.tally)
-st.caption(
-    f"Vote: {votes}. "
-    + ("Closer neighbours count more (weight 1/distance). " if weights == "distance" else "")
-    + "Distances are measured in the model's feature space."
-)
+st.caption(explain.vote_summary(reading))

@@ -82,7 +82,7 @@ def test_k_and_weights_re_classify_immediately(draw_page):
     at.radio(key="draw_weights").set_value("uniform").run()
     assert at.metric[0].value == "0"
     vote = at.caption[-1].value
-    assert vote.startswith("Vote: **0** ×") and "count more" not in vote
+    assert vote.startswith("Vote: **0** ×") and "Each neighbour counts once." in vote
     assert len([c for img in at.get("image") for c in img.captions if "· dist" in c]) == 9
 
 

@@ -91,6 +91,17 @@ def test_a_drawing_far_from_every_training_digit_is_not_sure():
     assert "distance 6.0" in reading.verdict.reason and "within 5.0" in reading.verdict.reason
 
 
+def test_vote_summary_lists_the_tally_and_the_weighting():
+    neighbours = found([1, 1, 1, 1], [4, 9, 4, 4])
+    uniform = explain.read(neighbours, 4, "uniform", REFERENCE)
+    assert explain.vote_summary(uniform) == (
+        "Vote: **4** × 3 (75%), **9** × 1 (25%). Each neighbour counts once. "
+        "Distances are measured in the model's feature space."
+    )
+    distance = explain.read(neighbours, 4, "distance", REFERENCE)
+    assert "Closer neighbours count more (weight 1/distance)." in explain.vote_summary(distance)
+
+
 def test_read_refuses_a_k_beyond_the_search():
     with pytest.raises(ValueError, match="k must be between 1 and 4"):
         explain.read(found([1, 2, 3, 4], [1, 1, 1, 1]), 5, "distance", REFERENCE)
