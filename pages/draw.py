@@ -90,16 +90,16 @@ with middle:
         delta_color="green" if verdict.sure else "orange",
         delta_arrow="off",
     )
-    (st.success if verdict.sure else st.warning)(verdict.reason)
     # A grey frame shows where the 28x28 field ends on the white page.
     big = np.pad(ui.digit_image(reading.image, 5), 1, constant_values=190)
     st.image(big, caption="What the model sees: 28×28 pixels")
 with right:
     st.plotly_chart(
-        charts.probability_bars(reading.proba, reading.label),
+        charts.probability_bars(reading.proba, reading.label, height=240),
         key="draw_proba",
         config={"displayModeBar": False},
     )
+    (st.success if verdict.sure else st.warning)(verdict.reason)
 
 st.markdown(f"#### Why: the {k} training digit{'s' if k > 1 else ''} closest to yours")
 st.image(

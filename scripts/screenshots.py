@@ -12,7 +12,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.browser import IDLE, PREDICTION, ROOT, chromium, draw_stroke, open_page, streamlit_server
+from tests.browser import (
+    IDLE,
+    PREDICTION,
+    ROOT,
+    chromium,
+    draw_stroke,
+    open_page,
+    streamlit_server,
+    wait_for_canvas,
+)
 
 # A "2" in one stroke, in fractions of the canvas.
 TWO = [
@@ -24,6 +33,7 @@ TWO = [
 def draw_a_digit(page) -> None:
     """The Draw page is worth a picture only with a digit on it and its prediction."""
     page.get_by_text("in the white box").wait_for(timeout=120_000)
+    wait_for_canvas(page)
     draw_stroke(page, TWO)
     page.locator(PREDICTION).wait_for(timeout=60_000)
     page.wait_for_selector(IDLE)

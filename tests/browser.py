@@ -91,6 +91,24 @@ CANVAS = "canvas"
 PREDICTION = '[data-testid="stMetric"]:has-text("Prediction") [data-testid="stMetricValue"]'
 
 
+def wait_for_canvas(page, timeout: float = 60_000) -> None:
+    """Wait until the page has run and its canvas is mounted with its initial drawing loaded.
+
+    Fabric.js loads the initial (empty) drawing asynchronously after mounting,
+    and that wipes anything drawn before it: wait until the drawing layer shows
+    the canvas's white background. The component lives in a shadow root, which
+    locators pierce but ``document.querySelector`` does not.
+    """
+    page.wait_for_selector(IDLE, timeout=timeout)
+    layer = page.locator("canvas.dc-canvas.lower-canvas").last
+    layer.wait_for(timeout=timeout)
+    page.wait_for_function(
+        "c => c.getContext('2d').getImageData(2, 2, 1, 1).data[3] === 255",
+        arg=layer.element_handle(),
+        timeout=timeout,
+    )
+
+
 def draw_stroke(page, points, steps: int = 3) -> None:
     """Drag the mouse through ``points`` (fractions of the canvas's width and height)."""
     box = page.locator(CANVAS).last.bounding_box()
