@@ -32,6 +32,7 @@ def probability_bars(proba, label: int | None = None, height: int = 260) -> go.F
             textposition="outside",
             textfont=dict(size=13),
             cliponaxis=False,
+            constraintext="none",
             hovertemplate="digit %{x}: %{y:.1%} of the vote<extra></extra>",
         )
     )
