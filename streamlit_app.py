@@ -9,6 +9,7 @@ st.set_page_config(page_title="mnist-knn", page_icon="✏️", layout="wide")
 pages = {
     "": [
         st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+        st.Page("pages/draw.py", title="Draw", icon="✏️"),
     ],
     "Evaluation": [
         st.Page("pages/dataset.py", title="Dataset", icon=":material/dataset:"),

@@ -15,6 +15,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
+from . import explain
 from .classroom import UseEffect, use_drawings
 from .data import Mnist, MnistNotFoundError, load_mnist
 from .model import (
@@ -22,10 +23,12 @@ from .model import (
     PRESETS,
     Artifact,
     KNNPipeline,
+    Neighbours,
     StaleArtifactWarning,
     artifact_problem,
     load_artifact,
 )
+from .preprocess import EmptyDrawingError, ImageError, Steps, load_image, preprocess_steps
 from .store import (
     MAX_ROOM,
     STORE_ENV,
@@ -86,6 +89,8 @@ def get_artifact(preset: str | None = None) -> Artifact:
                 expanded=False,
             )
         _cached_artifact.clear()
+        get_reference.clear()
+        nearest.clear()
     return _cached_artifact(preset)
 
 
@@ -558,3 +563,64 @@ def delete_drawings(
         on_click=_delete_room,
         args=(drawings_db, room, key),
     )
+
+
+@st.cache_resource(show_spinner=False)
+def get_reference(preset: str) -> explain.Reference:
+    """How close test digits come to ``preset``'s training set (the yardstick for "far").
+
+    Call :func:`get_artifact` first: it builds the model with visible progress.
+    """
+    return explain.Reference.from_evaluation(_cached_artifact(preset).evaluation)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def nearest(preset: str, image: np.ndarray) -> Neighbours:
+    """The one neighbour search of a 28x28 image (``explain.search``), cached per image.
+
+    Changing k or the weighting re-votes these neighbours without searching again.
+    Call :func:`get_artifact` first: it builds the model with visible progress.
+    """
+    return explain.search(_cached_artifact(preset).model, image)
+
+
+def explain_drawing(preset: str, image: np.ndarray, k: int, weights: str) -> explain.Reading:
+    """The vote of ``k`` neighbours of a 28x28 image, explained; the search itself is cached."""
+    return explain.read(nearest(preset, image), k, weights, get_reference(preset), image)
+
+
+# Pillow opens more, but these are the formats people have digit pictures in.
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
+
+
+def image_upload(label: str, key: str):
+    """A file uploader for one picture: (PIL image, file name), (None, name) or (None, None).
+
+    An unreadable file is reported with ``st.error`` naming it, never a traceback.
+    """
+    upload = st.file_uploader(label, type=UPLOAD_TYPES, key=key)
+    if upload is None:
+        return None, None
+    try:
+        return load_image(upload.getvalue(), upload.name), upload.name
+    except ImageError as exc:
+        st.error(f"{exc}\n\nTry another PNG or JPEG file.")
+        return None, upload.name
+
+
+def drawing_steps(drawing, name: str | None = None) -> Steps | None:
+    """:func:`preprocess_steps` of a drawing, or None when there is nothing to classify.
+
+    A blank drawing is not an error (the page prompts to draw); a blank upload
+    gets a warning, and anything unreadable an ``st.error`` naming ``name``.
+    """
+    if drawing is None:
+        return None
+    try:
+        return preprocess_steps(drawing)
+    except EmptyDrawingError:
+        if name:
+            st.warning(f"{name}: no digit found, the picture looks blank.")
+    except ImageError as exc:
+        st.error(f"{name or 'The drawing'}: {exc}")
+    return None

@@ -15,7 +15,36 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.browser import ROOT, chromium, open_page, streamlit_server
+from tests.browser import (
+    IDLE,
+    PREDICTION,
+    ROOT,
+    chromium,
+    draw_stroke,
+    open_page,
+    streamlit_server,
+    wait_for_canvas,
+)
+
+# A "2" in one stroke, in fractions of the canvas.
+TWO = [
+    (0.30, 0.32), (0.36, 0.22), (0.48, 0.17), (0.60, 0.19), (0.67, 0.28), (0.66, 0.40),
+    (0.58, 0.52), (0.45, 0.64), (0.33, 0.77), (0.42, 0.78), (0.56, 0.78), (0.72, 0.79),
+]  # fmt: skip
+
+
+def draw_a_digit(page) -> None:
+    """The Draw page is worth a picture only with a digit on it and its prediction."""
+    page.get_by_text("in the white box").wait_for(timeout=120_000)
+    wait_for_canvas(page)
+    draw_stroke(page, TWO)
+    page.locator(PREDICTION).wait_for(timeout=60_000)
+    page.wait_for_selector(IDLE)
+    page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for()
+
+
+# What to do on a page before its screenshot.
+ACTIONS = {"draw": draw_a_digit}
 
 
 def main() -> None:
@@ -37,6 +66,9 @@ def main() -> None:
             if tab:
                 page.get_by_role("tab", name=tab).click()
             page.wait_for_load_state("networkidle")
+            if name in ACTIONS:
+                ACTIONS[name](page)
+                page.wait_for_load_state("networkidle")
             slug = re.sub(r"[^a-z0-9]+", "-", tab.lower()).strip("-")
             path = args.out / f"{name or 'home'}{'-' + slug if slug else ''}.png"
             full_screenshot(page, path, args.width, args.height)

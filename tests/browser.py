@@ -83,3 +83,41 @@ def open_page(page, url: str, timeout: float = 120_000) -> None:
     """Go to ``url`` and wait until Streamlit has finished running the page script."""
     page.goto(url)
     page.wait_for_selector(IDLE, timeout=timeout)
+
+
+# The drawable canvas (components v2) renders in the page itself, not in an
+# iframe; Fabric.js stacks two canvases and the last one takes the mouse.
+CANVAS = "canvas"
+PREDICTION = '[data-testid="stMetric"]:has-text("Prediction") [data-testid="stMetricValue"]'
+
+
+def wait_for_canvas(page, timeout: float = 60_000) -> None:
+    """Wait until the page has run and its canvas is mounted with its initial drawing loaded.
+
+    Fabric.js loads the initial (empty) drawing asynchronously after mounting,
+    and that wipes anything drawn before it: wait until the drawing layer shows
+    the canvas's white background. The component lives in a shadow root, which
+    locators pierce but ``document.querySelector`` does not.
+    """
+    page.wait_for_selector(IDLE, timeout=timeout)
+    layer = page.locator("canvas.dc-canvas.lower-canvas").last
+    layer.wait_for(timeout=timeout)
+    page.wait_for_function(
+        "c => c.getContext('2d').getImageData(2, 2, 1, 1).data[3] === 255",
+        arg=layer.element_handle(),
+        timeout=timeout,
+    )
+
+
+def draw_stroke(page, points, steps: int = 3) -> None:
+    """Drag the mouse through ``points`` (fractions of the canvas's width and height)."""
+    box = page.locator(CANVAS).last.bounding_box()
+
+    def at(x, y):
+        return box["x"] + x * box["width"], box["y"] + y * box["height"]
+
+    page.mouse.move(*at(*points[0]))
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(*at(x, y), steps=steps)
+    page.mouse.up()
