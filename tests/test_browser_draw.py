@@ -44,7 +44,7 @@ def draw_page(app):
     # serves a first visit straight to /draw as an old-style pages/ page,
     # without the router (PagesManager.uses_pages_directory).
     open_page(page, url)
-    page.get_by_role("link", name="Draw").click()
+    page.get_by_role("link", name="Draw", exact=True).click()
     # The model is ready once the blank canvas's prompt shows.
     page.get_by_text(PROMPT).wait_for(timeout=TIMEOUT)
     wait_for_canvas(page)

@@ -89,7 +89,7 @@ def test_k_and_weights_re_classify_immediately(draw_page):
 def test_an_unreadable_upload_names_the_file(draw_page):
     at = upload(draw_page, "notes.png", b"these are my notes, not a picture")
     assert len(at.error) == 1
-    assert at.error[0].value.startswith("notes.png: not an image Pillow can read")
+    assert at.error[0].value.startswith("notes.png: not a readable image; upload a PNG")
     assert len(at.metric) == 0
 
 

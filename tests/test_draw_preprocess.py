@@ -234,7 +234,7 @@ def test_preprocess_steps_records_every_intermediate_image():
     steps = P.preprocess_steps(canvases(SEVEN)["black"])
     top, left, bottom, right = steps.box
     assert steps.ink.shape == (280, 280)
-    assert steps.cropped.shape == (bottom - top, left and right - left)
+    assert steps.cropped.shape == (bottom - top, right - left)
     assert max(steps.fine.shape) == P.FINE
     assert max(steps.fitted.shape) == P.BOX
     assert steps.centred.shape == (28, 28)
@@ -242,5 +242,5 @@ def test_preprocess_steps_records_every_intermediate_image():
 
 
 def test_load_image_names_the_file_when_it_is_not_an_image():
-    with pytest.raises(ImageError, match=r"^notes\.png: not an image Pillow can read"):
+    with pytest.raises(ImageError, match=r"^notes\.png: not a readable image; upload a PNG"):
         P.load_image(b"hello, not a picture", "notes.png")
