@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
 from .evaluation import Evaluation
 from .model import K_MAX, KNNPipeline, Neighbours, vote
@@ -92,18 +90,7 @@ def search(model: KNNPipeline, image: np.ndarray) -> Neighbours:
     image = np.asarray(image)
     if image.shape != (28, 28):
         raise ValueError(f"expected one (28, 28) image, got shape {image.shape}")
-    # One query is too small to share out: scikit-learn's OpenMP threads spin
-    # waiting on each other, and on a busy 2-core machine a 4 ms search took
-    # 100-200 ms. One OpenMP thread keeps it at a few ms (BLAS is left alone:
-    # limiting it too cost ~2 ms of waiting; scripts/draw_bench.py latency).
-    with _openmp().limit(limits=1):
-        return model.search(image[None], n_neighbors=K_MAX)
-
-
-@functools.cache
-def _openmp():
-    # Inspecting the loaded libraries takes ~10 ms: once per process.
-    return ThreadpoolController().select(user_api="openmp")
+    return model.search(image[None], n_neighbors=K_MAX)
 
 
 def tally(neigh_labels: np.ndarray, proba: np.ndarray) -> list[tuple[int, int, float]]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 
 def vote(
@@ -68,6 +69,12 @@ def smallest_k(scores: np.ndarray, k: int, block: int = 64) -> np.ndarray:
         top = np.broadcast_to(np.arange(k), (rows_n, k))
     order = np.argsort(np.take_along_axis(cand, top, axis=1), axis=1, kind="stable")
     return np.take_along_axis(np.take_along_axis(cols, top, axis=1), order, axis=1)
+
+
+@functools.cache
+def _blas():
+    # Inspecting the loaded libraries costs ~10 ms: once per process.
+    return ThreadpoolController().select(user_api="blas")
 
 
 class BlasKNeighborsClassifier(KNeighborsClassifier):
@@ -136,7 +143,7 @@ class BlasKNeighborsClassifier(KNeighborsClassifier):
         if workers == 1:
             worker(0)
         else:  # chunks spread over the cores; BLAS single-threaded inside each
-            with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+            with _blas().limit(limits=1), ThreadPoolExecutor(workers) as pool:
                 list(pool.map(worker, range(workers)))
         return (dist, ind) if return_distance else ind
 
