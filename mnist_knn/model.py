@@ -80,17 +80,20 @@ PRESETS = {
             blur=0.5,
             pca=60,
         ),
-        # ... and the best augmentation of it, 98.87% CV accuracy.
+        # ... and the best augmentation of it that classifies the 10,000 test digits
+        # in under 10 s here: 98.86% CV accuracy. (8 shifts and 4 rotations scored
+        # 98.87%, a difference well inside the folds' spread of 0.08%, with 780,000
+        # rows: 23 s for the test set.)
         Preset(
             "best",
-            "The default's features, with every training digit also shifted one pixel in "
-            "8 directions and rotated by ±5° and ±10° (780,000 training rows), k=8.",
+            "The default's features, with every training digit also shifted one pixel "
+            "up, down, left and right and rotated by ±8° (420,000 training rows), k=10.",
             deskew=True,
             blur=0.5,
             pca=60,
-            shifts=8,
-            angles=(-10.0, -5.0, 5.0, 10.0),
-            k=8,
+            shifts=4,
+            angles=(-8.0, 8.0),
+            k=10,
         ),
     )
 }

@@ -38,7 +38,7 @@ def vote(
     return proba / np.where(total == 0, 1, total)
 
 
-def smallest_k(scores: np.ndarray, k: int, block: int = 64) -> np.ndarray:
+def smallest_k(scores: np.ndarray, k: int, block: int = 128) -> np.ndarray:
     """Column indices of the ``k`` smallest values of each row, ascending.
 
     Selecting with ``argpartition`` over whole rows costs 7x the matrix product
@@ -47,7 +47,7 @@ def smallest_k(scores: np.ndarray, k: int, block: int = 64) -> np.ndarray:
     smallest minima (any other block's values all exceed k values already
     seen), so one pass computing block minima, then a partition of k blocks,
     does it. Exact up to the order of tied values; measured 5x faster than a
-    full ``argpartition``.
+    full ``argpartition`` (blocks of 128 beat 32, 64 and 256 on 60,000 columns).
     """
     rows_n, n = scores.shape
     blocks = n // block
@@ -122,8 +122,8 @@ class BlasKNeighborsClassifier(KNeighborsClassifier):
 
         def run(chunk: slice, buffer: np.ndarray) -> None:
             q = Q[chunk]
-            scores = np.matmul(q, self.fit_X32_.T, out=buffer[: len(q)])
-            scores *= -2
+            # |x|^2 - 2 q.x, with the -2 folded into the (small) query matrix.
+            scores = np.matmul(q * np.float32(-2), self.fit_X32_.T, out=buffer[: len(q)])
             scores += self.sq_norms_
             cand = smallest_k(scores, k)
             diff = self.fit_X32_[cand] - q[:, None, :]

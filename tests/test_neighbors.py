@@ -7,7 +7,9 @@ from sklearn.neighbors import KNeighborsClassifier
 from mnist_knn.neighbors import BlasKNeighborsClassifier, smallest_k
 
 
-@pytest.mark.parametrize(("n", "k"), [(5000, 15), (5000, 1), (300, 15), (20, 20), (64 * 15, 15)])
+@pytest.mark.parametrize(
+    ("n", "k"), [(5000, 15), (5000, 1), (300, 15), (20, 20), (128 * 15, 15), (1000, 15)]
+)
 def test_smallest_k_matches_a_full_sort(n, k):
     rng = np.random.default_rng(n + k)
     scores = rng.standard_normal((37, n)).astype(np.float32)
