@@ -15,11 +15,28 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# Browser tests: skipped where Debian's Chromium is missing, except in CI, where
+# they must run (and fail loudly if .ci/run could not install it).
+BROWSER = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists() and not IN_CI, reason=f"no Chromium at {CHROMIUM}"
+    ),
+]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 # The app root reports Streamlit's script state; "notRunning" means a run has finished.
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+class ServerURL(str):
+    """The app's base URL, also carrying the server process's ``pid``."""
+
+    pid: int
 
 
 def free_port() -> int:
@@ -41,7 +58,8 @@ def streamlit_server(env: dict | None = None, timeout: float = 180.0):
     proc = subprocess.Popen(
         cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=log
     )
-    url = f"http://127.0.0.1:{port}"
+    url = ServerURL(f"http://127.0.0.1:{port}")
+    url.pid = proc.pid
     try:
         deadline = time.monotonic() + timeout
         while True:

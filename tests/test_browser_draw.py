@@ -6,12 +6,10 @@ fixture, so it reads the small 3,000-digit subset and builds its model there.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tests.browser import (
-    CHROMIUM,
+    BROWSER,
     PREDICTION,
     chromium,
     draw_stroke,
@@ -21,10 +19,7 @@ from tests.browser import (
 )
 from tests.conftest import ONE, ZERO
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}"),
-]
+pytestmark = BROWSER
 
 PROMPT = "in the white box"
 TIMEOUT = 60_000  # ms; the first page view builds the small model

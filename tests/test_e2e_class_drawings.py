@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from mnist_knn import load_artifact
 from mnist_knn.store import CSV_FIELDS, DrawingStore, read_export
-from tests.browser import CHROMIUM, chromium, open_page, streamlit_server
+from tests.browser import BROWSER, chromium, open_page, streamlit_server
 from tests.synthetic_digits import save_class
 
-pytestmark = pytest.mark.browser
-
-if not Path(CHROMIUM).exists() and os.environ.get("CI", "").lower() not in ("1", "true", "yes"):
-    pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
+pytestmark = BROWSER
 
 
 @pytest.fixture(scope="module")

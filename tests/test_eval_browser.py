@@ -1,18 +1,10 @@
 """The evaluation pages in a real Chromium: every page renders, and a confusion cell click works."""
 
-import os
-import shutil
-
 import pytest
 
-from tests.browser import CHROMIUM, IDLE, chromium, open_page, streamlit_server
+from tests.browser import BROWSER, IDLE, chromium, open_page, streamlit_server
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)), reason="no Chromium"
-    ),
-]
+pytestmark = BROWSER
 PAGES = {
     "dataset": "Dataset",
     "metrics": "Metrics",
