@@ -6,9 +6,14 @@ from mnist_knn import ui
 
 st.set_page_config(page_title="mnist-knn", page_icon="✏️", layout="wide")
 
-pages = [
-    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-]
+pages = {
+    "": [
+        st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+    ],
+    "Learn": [
+        st.Page("pages/how_it_works.py", title="How it works", icon=":material/school:"),
+    ],
+}
 navigation = st.navigation(pages)
 ui.preset_selector()
 navigation.run()

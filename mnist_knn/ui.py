@@ -16,8 +16,20 @@ from .model import (
     artifact_problem,
     load_artifact,
 )
+from .preprocess import ImageError, extract_ink, ink_box, load_image
+from .teaching import sample_drawing
 
 PRESET_KEY = "preset"
+# The session-state contract between the Draw page and the teaching pages: the Draw
+# page stores its latest canvas here as a numpy uint8 array (H, W, 4), RGBA, as
+# streamlit-drawable-canvas returns it (``canvas.image_data``); None, an empty
+# canvas or no key at all means "nothing drawn yet".
+CURRENT_DRAWING_KEY = "current_drawing"
+# The teaching pages' stand-ins when there is no drawing, shared by the three pages:
+# the chosen MNIST test digit and the last uploaded image (file name, array).
+TEACH_SAMPLE_KEY = "teach_sample"
+TEACH_UPLOAD_KEY = "teach_upload"
+SOURCES = {"drawing": "Your drawing", "test": "A test digit", "upload": "An uploaded image"}
 
 
 @st.cache_resource(show_spinner="Loading MNIST…")
@@ -86,3 +98,94 @@ def digit_image(image: np.ndarray, scale: int = 4) -> np.ndarray:
     """A 28x28 digit enlarged with nearest-neighbour pixels, dark ink on white, for st.image."""
     big = np.kron(np.asarray(image, dtype=np.uint8), np.ones((scale, scale), dtype=np.uint8))
     return 255 - big
+
+
+def current_drawing() -> np.ndarray | None:
+    """The Draw page's latest canvas (see :data:`CURRENT_DRAWING_KEY`), or None if it has no ink."""
+    value = st.session_state.get(CURRENT_DRAWING_KEY)
+    if value is None:
+        return None
+    drawing = np.asarray(value)
+    if drawing.ndim != 3 or drawing.shape[2] not in (3, 4) or drawing.size == 0:
+        return None
+    try:
+        ink_box(extract_ink(drawing))
+    except ImageError:
+        return None
+    return drawing
+
+
+def _set_sample(prefix: str, index: int) -> None:
+    st.session_state[TEACH_SAMPLE_KEY] = st.session_state[f"{prefix}_index"] = index
+
+
+def _sync_sample(prefix: str) -> None:
+    st.session_state[TEACH_SAMPLE_KEY] = st.session_state[f"{prefix}_index"]
+
+
+def teaching_drawing(prefix: str) -> tuple[np.ndarray | None, str]:
+    """The drawing a teaching page explains, and a caption saying what it is.
+
+    The Draw page's current drawing when there is one; otherwise (or by choice) an
+    MNIST test digit redrawn on a 280x280 canvas, or an uploaded image. The test
+    digit and the upload are shared by the teaching pages. Widget keys start with
+    ``prefix``. Returns (None, message) when an upload cannot be read.
+    """
+    n_test = len(get_data().y_test)
+    st.session_state.setdefault(TEACH_SAMPLE_KEY, 0)
+    st.session_state.setdefault(f"{prefix}_index", st.session_state[TEACH_SAMPLE_KEY] % n_test)
+    drawing = current_drawing()
+    options = [*(["drawing"] if drawing is not None else []), "test", "upload"]
+    left, middle, right = st.columns([2, 2, 1], vertical_alignment="bottom")
+    source = left.radio(
+        "Explain",
+        options,
+        format_func=SOURCES.get,
+        key=f"{prefix}_source",
+        horizontal=True,
+        help="Your drawing comes from the Draw page; without one, pick a test digit or upload.",
+    )
+    if source == "drawing":
+        return drawing, "Your drawing from the Draw page."
+    if source == "upload":
+        upload = middle.file_uploader(
+            "Image of a digit",
+            type=["png", "jpg", "jpeg", "gif", "bmp", "webp"],
+            key=f"{prefix}_upload",
+        )
+        if upload is not None:
+            try:
+                image = load_image(upload.getvalue(), upload.name)
+                st.session_state[TEACH_UPLOAD_KEY] = (
+                    upload.name,
+                    np.asarray(image.convert("RGBA")),
+                )
+            except ImageError as exc:
+                return None, str(exc)
+        if TEACH_UPLOAD_KEY not in st.session_state:
+            return None, "Upload a picture of one handwritten digit (PNG, JPEG…)."
+        name, image = st.session_state[TEACH_UPLOAD_KEY]
+        return image, f"Your upload **{name}**."
+    index = middle.number_input(
+        f"Test digit (0 to {n_test - 1:,})",
+        min_value=0,
+        max_value=n_test - 1,
+        step=1,
+        key=f"{prefix}_index",
+        on_change=_sync_sample,
+        args=(prefix,),
+    )
+    right.button(
+        "Another",
+        icon=":material/casino:",
+        key=f"{prefix}_random",
+        on_click=lambda: _set_sample(prefix, int(np.random.default_rng().integers(n_test))),
+    )
+    digit, label = get_data().x_test[index], int(get_data().y_test[index])
+    if drawing is None:
+        st.caption("Nothing drawn on the Draw page yet, so here is a test digit instead.")
+    return (
+        sample_drawing(digit, seed=int(index)),
+        f"Test digit #{index:,} (a **{label}**), redrawn at another size and place on a "
+        "280×280 canvas, as a hand might have drawn it.",
+    )
