@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.browser import ROOT, chromium, open_page, streamlit_server  # noqa: E402
+from tests.browser import ROOT, chromium, open_page, streamlit_server
 
 
 def main() -> None:
