@@ -12,6 +12,8 @@ pages = {
     ],
     "Learn": [
         st.Page("pages/how_it_works.py", title="How it works", icon=":material/school:"),
+        st.Page("pages/compare_models.py", title="Compare models", icon=":material/leaderboard:"),
+        st.Page("pages/digit_map.py", title="Digit map", icon=":material/scatter_plot:"),
     ],
 }
 navigation = st.navigation(pages)

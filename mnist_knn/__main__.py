@@ -153,6 +153,28 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def cmd_embed(args) -> int:
+    from .data import load_mnist
+    from .embedding import DEFAULTS, load_map, map_accuracy
+
+    data = load_mnist(progress=ConsoleProgress())
+    config = {"per_class": args.per_class, "max_iter": args.max_iter}
+    config = {key: value for key, value in config.items() if value is not None}
+    wanted = DEFAULTS | config
+    digit_map = load_map(data, progress=ConsoleProgress(), rebuild=args.force, **wanted)
+    meta = digit_map.meta
+    print(
+        f"{meta['n']:,} training digits mapped ({meta['config']['per_class']} per digit at "
+        f"most): PCA {meta['pca_seconds']:.1f} s, t-SNE {meta['tsne_seconds']:.1f} s "
+        f"(built {meta['built']})"
+    )
+    for method in ("pca", "tsne"):
+        print(f"  5-NN leave-one-out accuracy on the {method} map: "
+              f"{map_accuracy(digit_map, method, 5):.4f}")  # fmt: skip
+    print("written to models/embedding.npz")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m mnist_knn",
@@ -232,6 +254,17 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     compare.add_argument("--json", action="store_true", help="also print the rows as JSON")
     compare.set_defaults(func=cmd_compare)
+
+    embed = commands.add_parser(
+        "embed",
+        help="build the 2-D digit map",
+        description="PCA and t-SNE (scikit-learn) of a stratified sample of training digits "
+        "for the Digit map page; writes models/embedding.npz. Up to date maps are reused.",
+    )
+    embed.add_argument("--per-class", type=int, help="digits sampled per label (default: 400)")
+    embed.add_argument("--max-iter", type=int, help="t-SNE iterations (default: 1000)")
+    embed.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    embed.set_defaults(func=cmd_embed)
 
     args = parser.parse_args(argv)
     try:

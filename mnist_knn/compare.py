@@ -168,27 +168,34 @@ def fitted_bytes(obj) -> int:
 
     Counts the public learned attributes (names ending in ``_``) of every
     estimator, the node and value arrays of every tree, and for a KNN the
-    training features and labels it searches.
+    training features and labels it searches. An array reachable twice (one
+    buffer under two names) counts once.
     """
+    unique = {}
+    for array in _learned_arrays(obj):
+        unique[(array.__array_interface__["data"][0], array.nbytes)] = array.nbytes
+    return sum(unique.values())
+
+
+def _learned_arrays(obj):
     if isinstance(obj, np.ndarray):
-        return obj.nbytes
-    if isinstance(obj, Tree):
+        yield obj
+    elif isinstance(obj, Tree):
         state = obj.__getstate__()
-        return state["nodes"].nbytes + state["values"].nbytes
-    if isinstance(obj, list | tuple):
-        return sum(fitted_bytes(item) for item in obj)
-    total = 0
-    if isinstance(obj, Pipeline):
-        total += sum(fitted_bytes(step) for _, step in obj.steps)
-    if isinstance(obj, KNeighborsClassifier):
-        total += obj._fit_X.nbytes + np.asarray(obj._y).nbytes
-    if isinstance(obj, BaseEstimator | LinearModel):
-        total += sum(
-            fitted_bytes(value)
-            for key, value in vars(obj).items()
-            if key.endswith("_") and not key.startswith("_") and key != "steps"
-        )
-    return total
+        yield from (state["nodes"], state["values"])
+    elif isinstance(obj, list | tuple):
+        for item in obj:
+            yield from _learned_arrays(item)
+    else:
+        if isinstance(obj, Pipeline):
+            for _, step in obj.steps:
+                yield from _learned_arrays(step)
+        if isinstance(obj, KNeighborsClassifier):
+            yield from (obj._fit_X, np.asarray(obj._y))
+        if isinstance(obj, BaseEstimator | LinearModel):
+            for key, value in vars(obj).items():
+                if key.endswith("_") and not key.startswith("_") and key != "steps":
+                    yield from _learned_arrays(value)
 
 
 def _predict_images(model, images) -> np.ndarray:

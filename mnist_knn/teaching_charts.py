@@ -110,3 +110,178 @@ def vote_bars(proba: Sequence[float], title: str = "") -> go.Figure:
         showlegend=False,
     )
     return fig
+
+
+# ------------------------------------------------------------------ compare models
+
+KNN_COLOUR, OTHER_COLOUR = "#636efa", "#9a9a9a"
+# Row field -> (axis title, plotly number format, scale applied to the value).
+COMPARE_METRICS = {
+    "accuracy": ("Test accuracy", ".2%", 1.0),
+    "fit_seconds": ("Fit time (s)", ".1f", 1.0),
+    "predict_seconds": ("Predict time for the test set (s)", ".2f", 1.0),
+    "size_bytes": ("Model size (MB)", ".1f", 1e-6),
+}
+
+
+def compare_bars(rows: Sequence[dict], metric: str = "accuracy") -> go.Figure:
+    """Horizontal bars of one measure for every model, best at the top; KNN presets in colour."""
+    title, fmt, scale = COMPARE_METRICS[metric]
+    higher_is_better = metric == "accuracy"
+    ordered = sorted(rows, key=lambda r: r[metric], reverse=not higher_is_better)
+    values = [r[metric] * scale for r in ordered]
+    fig = go.Figure(
+        go.Bar(
+            x=values,
+            y=[r["title"] for r in ordered],
+            orientation="h",
+            marker_color=[KNN_COLOUR if r["kind"] == "knn" else OTHER_COLOUR for r in ordered],
+            text=[f"{v:{fmt}}" for v in values],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{x:" + fmt + "}<extra></extra>",
+        )
+    )
+    low = min(values) if metric == "accuracy" else 0
+    fig.update_layout(
+        xaxis={
+            "title": title,
+            "tickformat": fmt,
+            # Accuracies differ in the last percent or two: start the axis near the lowest.
+            "range": [max(0, low - (1 - low) * 0.6), 1] if metric == "accuracy" else None,
+        },
+        yaxis={"autorange": "reversed"},
+        margin={"t": 10, "b": 40, "l": 10, "r": 60},
+        height=60 + 36 * len(rows),
+        showlegend=False,
+    )
+    return fig
+
+
+def accuracy_vs_time(rows: Sequence[dict]) -> go.Figure:
+    """Test accuracy against predict time (log scale), marker area proportional to model size."""
+    size = np.array([r["size_bytes"] for r in rows], dtype=float)
+    fig = go.Figure()
+    for kind, colour, name in ((True, KNN_COLOUR, "KNN presets"), (False, OTHER_COLOUR, "others")):
+        pick = [i for i, r in enumerate(rows) if (r["kind"] == "knn") == kind]
+        if not pick:
+            continue
+        fig.add_scatter(
+            x=[rows[i]["predict_seconds"] for i in pick],
+            y=[rows[i]["accuracy"] for i in pick],
+            mode="markers+text",
+            text=[rows[i]["title"] for i in pick],
+            textposition="top center",
+            customdata=[size[i] / 1e6 for i in pick],
+            marker={
+                "size": [8 + 40 * np.sqrt(size[i] / size.max()) for i in pick],
+                "color": colour,
+                "opacity": 0.75,
+                "line": {"width": 1, "color": "#333"},
+            },
+            name=name,
+            hovertemplate="%{text}<br>accuracy %{y:.2%}<br>predict %{x:.2f} s"
+            "<br>size %{customdata:.1f} MB<extra></extra>",
+        )
+    fig.update_layout(
+        xaxis={"title": "Predict time for the test set (s, log scale)", "type": "log"},
+        yaxis={"title": "Test accuracy", "tickformat": ".1%"},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        margin={"t": 40, "b": 40, "l": 60, "r": 20},
+        height=420,
+    )
+    return fig
+
+
+# ------------------------------------------------------------------ digit map
+
+
+def _digit_colourscale() -> list:
+    """A stepped colourscale: heatmap value d in [d - 0.5, d + 0.5] gets digit d's colour."""
+    scale = []
+    for d, colour in enumerate(DIGIT_COLOURS[:10]):
+        scale += [[d / 10, colour], [(d + 1) / 10, colour]]
+    return scale
+
+
+def digit_map(
+    coords: np.ndarray,
+    labels: np.ndarray,
+    train_index: np.ndarray,
+    *,
+    regions=None,
+    drawing: Sequence[float] | None = None,
+    selected: int | None = None,
+    axis_titles: tuple[str, str] = ("", ""),
+) -> go.Figure:
+    """Sampled training digits on a 2-D map, one colour per digit, clickable.
+
+    ``regions`` (a :class:`~mnist_knn.embedding.DecisionGrid`) is drawn underneath
+    as the digit a KNN on the map would predict there; ``drawing`` is a star at
+    its position; ``selected`` (a row of the sample) is ringed. Each point's
+    ``customdata`` is (row of the sample, training index), for click events.
+    """
+    coords, labels = np.asarray(coords), np.asarray(labels)
+    fig = go.Figure()
+    if regions is not None:
+        fig.add_heatmap(
+            x=regions.x,
+            y=regions.y,
+            z=regions.labels,
+            zmin=-0.5,
+            zmax=9.5,
+            colorscale=_digit_colourscale(),
+            showscale=False,
+            opacity=0.28,
+            hoverinfo="skip",
+            name=f"KNN regions (k={regions.k})",
+        )
+    rows = np.arange(len(labels))
+    for d in range(10):
+        pick = labels == d
+        fig.add_scattergl(
+            x=coords[pick, 0],
+            y=coords[pick, 1],
+            mode="markers",
+            marker={"size": 5, "color": DIGIT_COLOURS[d], "line": {"width": 0}},
+            name=str(d),
+            customdata=np.column_stack([rows[pick], np.asarray(train_index)[pick]]),
+            hovertemplate=f"a {d} (training digit #%{{customdata[1]}})<br>click to see it"
+            "<extra></extra>",
+        )
+    if selected is not None:
+        fig.add_scatter(
+            x=[coords[selected, 0]],
+            y=[coords[selected, 1]],
+            mode="markers",
+            marker={"size": 16, "color": "rgba(0,0,0,0)", "line": {"width": 2, "color": "#111"}},
+            name="clicked",
+            hoverinfo="skip",
+        )
+    if drawing is not None:
+        fig.add_scatter(
+            x=[drawing[0]],
+            y=[drawing[1]],
+            mode="markers+text",
+            text=["your digit"],
+            textposition="top center",
+            textfont={"size": 14, "color": "#111"},
+            marker={
+                "symbol": "star",
+                "size": 22,
+                "color": "#111",
+                "line": {"width": 2, "color": "white"},
+            },
+            name="your digit",
+            hovertemplate="your digit<extra></extra>",
+        )
+    fig.update_layout(
+        xaxis={"title": axis_titles[0], "showgrid": False, "zeroline": False},
+        yaxis={"title": axis_titles[1], "showgrid": False, "zeroline": False},
+        legend={"title": "digit", "itemsizing": "constant"},
+        margin={"t": 10, "b": 40, "l": 40, "r": 10},
+        height=640,
+        clickmode="event+select",
+        dragmode="pan",
+    )
+    return fig

@@ -7,7 +7,9 @@ import warnings
 import numpy as np
 import streamlit as st
 
+from .compare import Comparison, compare_path, load_comparison, read_comparison
 from .data import Mnist, MnistNotFoundError, load_mnist
+from .embedding import DigitMap, load_map, map_path, map_problem, read_map
 from .model import (
     DEFAULT_PRESET,
     PRESETS,
@@ -189,3 +191,79 @@ def teaching_drawing(prefix: str) -> tuple[np.ndarray | None, str]:
         f"Test digit #{index:,} (a **{label}**), redrawn at another size and place on a "
         "280×280 canvas, as a hand might have drawn it.",
     )
+
+
+def _mtime(path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+@st.cache_resource(show_spinner="Loading the model comparison…")
+def _cached_comparison(stamp: int) -> Comparison | None:
+    try:
+        return read_comparison(get_data())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def get_comparison() -> Comparison | None:
+    """models/compare.npz and its models, or None when missing or stale.
+
+    Keyed on the file's modification time, so a ``python -m mnist_knn compare``
+    run while the app is up is picked up on the next page view.
+    """
+    return _cached_comparison(_mtime(compare_path()))
+
+
+def build_comparison() -> Comparison:
+    """Train and time what the comparison lacks, inside an ``st.status`` with a progress bar."""
+    with st.status("Training and timing the models…", expanded=True) as status:
+        bar = st.progress(0.0, text="starting")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", StaleArtifactWarning)
+            comparison = load_comparison(
+                get_data(), progress=lambda f, msg: bar.progress(min(f, 1.0), text=msg)
+            )
+        status.update(
+            label=f"Compared {len(comparison.rows)} models in "
+            f"{comparison.meta['build_seconds']:.0f} s",
+            state="complete",
+            expanded=False,
+        )
+    _cached_comparison.clear()
+    return comparison
+
+
+def fresh_knn_models() -> dict:
+    """Every KNN preset whose artifact is built and fresh, by name (none is built here)."""
+    data = get_data()
+    return {p: _cached_artifact(p).model for p in PRESETS if not artifact_problem(p, data)}
+
+
+@st.cache_resource(show_spinner=False)
+def _cached_map(stamp: int) -> DigitMap:
+    return read_map(get_data())
+
+
+def get_digit_map() -> DigitMap:
+    """The 2-D map of training digits from models/embedding.npz, shared by all sessions.
+
+    Built here with a visible status when missing or stale (t-SNE takes a minute
+    or two); re-read when ``python -m mnist_knn embed`` rewrites the file.
+    """
+    data = get_data()
+    problem = map_problem(data)
+    if problem:
+        with st.status(f"Building the digit map ({problem})…", expanded=True) as status:
+            bar = st.progress(0.0, text="starting")
+            digit_map = load_map(data, progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
+            status.update(
+                label=f"Mapped {digit_map.meta['n']:,} digits in "
+                f"{digit_map.meta['pca_seconds'] + digit_map.meta['tsne_seconds']:.0f} s",
+                state="complete",
+                expanded=False,
+            )
+        _cached_map.clear()
+    return _cached_map(_mtime(map_path()))
