@@ -218,6 +218,18 @@ def classify(model, digit: np.ndarray) -> tuple[int, float | None]:
     return int(model.predict(X)[0]), None
 
 
+def classify_all(models: dict, rows: list[dict], digit: np.ndarray) -> list[dict]:
+    """Every row's model on one digit: model title, prediction and probability (None if the
+    model gives none, both None if the model is not loaded)."""
+    answers = []
+    for row in rows:
+        label, confidence = (None, None)
+        if row["name"] in models:
+            label, confidence = classify(models[row["name"]], digit)
+        answers.append({"model": row["title"], "prediction": label, "confidence": confidence})
+    return answers
+
+
 # ------------------------------------------------------------------ the comparison
 
 
@@ -318,8 +330,11 @@ def _load_model(name: str, record: dict, arrays: dict):
     return _load_skops(skops_path(name), record.get("sha256", ""))
 
 
-def read_comparison(data: Mnist) -> Comparison:
+def read_comparison(data: Mnist, models: bool = True) -> Comparison:
     """Load models/compare.npz and the models it names, refusing anything stale or damaged.
+
+    With ``models=False`` only the results are read (fast: the random forest
+    alone takes seconds to load); ``Comparison.models`` is then empty.
 
     Raises
     ------
@@ -333,9 +348,11 @@ def read_comparison(data: Mnist) -> Comparison:
             raise FileNotFoundError(compare_path())
         raise ValueError(f"compare.npz is {problem}")
     meta, arrays = _read_meta(compare_path())
-    models = {name: _load_model(name, meta["models"][name], arrays) for name in CONTENDERS}
+    loaded = {}
+    if models:
+        loaded = {name: _load_model(name, meta["models"][name], arrays) for name in CONTENDERS}
     rows = [{"name": name} | record["result"] for name, record in meta["models"].items()]
-    return Comparison(rows, models, meta)
+    return Comparison(rows, loaded, meta)
 
 
 def _time_predict(model, images) -> float:

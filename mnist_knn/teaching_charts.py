@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from PIL import Image
 from plotly.colors import qualitative
 
 DIGITS = list(range(10))
@@ -115,18 +118,18 @@ def vote_bars(proba: Sequence[float], title: str = "") -> go.Figure:
 # ------------------------------------------------------------------ compare models
 
 KNN_COLOUR, OTHER_COLOUR = "#636efa", "#9a9a9a"
-# Row field -> (axis title, plotly number format, scale applied to the value).
+# Row field -> (short name, axis title, plotly number format, scale applied to the value).
 COMPARE_METRICS = {
-    "accuracy": ("Test accuracy", ".2%", 1.0),
-    "fit_seconds": ("Fit time (s)", ".1f", 1.0),
-    "predict_seconds": ("Predict time for the test set (s)", ".2f", 1.0),
-    "size_bytes": ("Model size (MB)", ".1f", 1e-6),
+    "accuracy": ("Accuracy", "Test accuracy", ".2%", 1.0),
+    "fit_seconds": ("Fit time", "Fit time (s)", ".1f", 1.0),
+    "predict_seconds": ("Predict time", "Predict time for the test set (s)", ".2f", 1.0),
+    "size_bytes": ("Size", "Model size (MB)", ".1f", 1e-6),
 }
 
 
 def compare_bars(rows: Sequence[dict], metric: str = "accuracy") -> go.Figure:
     """Horizontal bars of one measure for every model, best at the top; KNN presets in colour."""
-    title, fmt, scale = COMPARE_METRICS[metric]
+    _, title, fmt, scale = COMPARE_METRICS[metric]
     higher_is_better = metric == "accuracy"
     ordered = sorted(rows, key=lambda r: r[metric], reverse=not higher_is_better)
     values = [r[metric] * scale for r in ordered]
@@ -161,6 +164,9 @@ def compare_bars(rows: Sequence[dict], metric: str = "accuracy") -> go.Figure:
 def accuracy_vs_time(rows: Sequence[dict]) -> go.Figure:
     """Test accuracy against predict time (log scale), marker area proportional to model size."""
     size = np.array([r["size_bytes"] for r in rows], dtype=float)
+    # Labels alternate above and below in order of accuracy, so close models stay readable.
+    rank = np.argsort(np.argsort([r["accuracy"] for r in rows], kind="stable"))
+    where = ["top center" if i % 2 else "bottom center" for i in rank]
     fig = go.Figure()
     for kind, colour, name in ((True, KNN_COLOUR, "KNN presets"), (False, OTHER_COLOUR, "others")):
         pick = [i for i, r in enumerate(rows) if (r["kind"] == "knn") == kind]
@@ -171,7 +177,7 @@ def accuracy_vs_time(rows: Sequence[dict]) -> go.Figure:
             y=[rows[i]["accuracy"] for i in pick],
             mode="markers+text",
             text=[rows[i]["title"] for i in pick],
-            textposition="top center",
+            textposition=[where[i] for i in pick],
             customdata=[size[i] / 1e6 for i in pick],
             marker={
                 "size": [8 + 40 * np.sqrt(size[i] / size.max()) for i in pick],
@@ -184,8 +190,12 @@ def accuracy_vs_time(rows: Sequence[dict]) -> go.Figure:
             "<br>size %{customdata:.1f} MB<extra></extra>",
         )
     fig.update_layout(
-        xaxis={"title": "Predict time for the test set (s, log scale)", "type": "log"},
-        yaxis={"title": "Test accuracy", "tickformat": ".1%"},
+        xaxis={
+            "title": "Predict time for the test set (s, log scale)",
+            "type": "log",
+            "tickvals": [0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100, 300],
+        },
+        yaxis={"title": "Test accuracy", "tickformat": ".0%"},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
         margin={"t": 40, "b": 40, "l": 60, "r": 20},
         height=420,
@@ -204,6 +214,18 @@ def _digit_colourscale() -> list:
     return scale
 
 
+def ink_uris(images: np.ndarray) -> list[str]:
+    """uint8 digits (n, 28, 28), ink = 255 -> PNG data URIs: black ink, transparent paper."""
+    uris = []
+    for image in np.asarray(images, dtype=np.uint8):
+        rgba = np.zeros((*image.shape, 4), dtype=np.uint8)
+        rgba[..., 3] = image
+        buffer = io.BytesIO()
+        Image.fromarray(rgba, mode="RGBA").save(buffer, format="PNG", optimize=True)
+        uris.append("data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode())
+    return uris
+
+
 def digit_map(
     coords: np.ndarray,
     labels: np.ndarray,
@@ -212,14 +234,16 @@ def digit_map(
     regions=None,
     drawing: Sequence[float] | None = None,
     selected: int | None = None,
+    pictures: tuple[np.ndarray, Sequence[str]] | None = None,
     axis_titles: tuple[str, str] = ("", ""),
 ) -> go.Figure:
     """Sampled training digits on a 2-D map, one colour per digit, clickable.
 
     ``regions`` (a :class:`~mnist_knn.embedding.DecisionGrid`) is drawn underneath
     as the digit a KNN on the map would predict there; ``drawing`` is a star at
-    its position; ``selected`` (a row of the sample) is ringed. Each point's
-    ``customdata`` is (row of the sample, training index), for click events.
+    its position; ``selected`` (a row of the sample) is ringed; ``pictures``
+    (positions (m, 2) and :func:`ink_uris`) draws some digits as their images.
+    Each point's ``customdata`` is (row of the sample, training index), for clicks.
     """
     coords, labels = np.asarray(coords), np.asarray(labels)
     fig = go.Figure()
@@ -243,14 +267,19 @@ def digit_map(
             x=coords[pick, 0],
             y=coords[pick, 1],
             mode="markers",
-            marker={"size": 5, "color": DIGIT_COLOURS[d], "line": {"width": 0}},
+            marker={
+                "size": 5,
+                "color": DIGIT_COLOURS[d],
+                "line": {"width": 0},
+                "opacity": 0.45 if pictures is not None else 1.0,  # let the pictures show
+            },
             name=str(d),
             customdata=np.column_stack([rows[pick], np.asarray(train_index)[pick]]),
             hovertemplate=f"a {d} (training digit #%{{customdata[1]}})<br>click to see it"
             "<extra></extra>",
         )
     if selected is not None:
-        fig.add_scatter(
+        fig.add_scattergl(
             x=[coords[selected, 0]],
             y=[coords[selected, 1]],
             mode="markers",
@@ -259,7 +288,7 @@ def digit_map(
             hoverinfo="skip",
         )
     if drawing is not None:
-        fig.add_scatter(
+        fig.add_scattergl(
             x=[drawing[0]],
             y=[drawing[1]],
             mode="markers+text",
@@ -274,6 +303,26 @@ def digit_map(
             },
             name="your digit",
             hovertemplate="your digit<extra></extra>",
+        )
+    if pictures is not None:
+        where, uris = pictures
+        side = 0.045 * float(np.ptp(coords, axis=0).max())
+        fig.update_layout(
+            images=[
+                {
+                    "source": uri,
+                    "x": float(x),
+                    "y": float(y),
+                    "xref": "x",
+                    "yref": "y",
+                    "sizex": side,
+                    "sizey": side,
+                    "xanchor": "center",
+                    "yanchor": "middle",
+                    "layer": "below",
+                }
+                for (x, y), uri in zip(where, uris, strict=True)
+            ]
         )
     fig.update_layout(
         xaxis={"title": axis_titles[0], "showgrid": False, "zeroline": False},

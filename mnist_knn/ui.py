@@ -200,21 +200,22 @@ def _mtime(path) -> int:
         return 0
 
 
-@st.cache_resource(show_spinner="Loading the model comparison…")
-def _cached_comparison(stamp: int) -> Comparison | None:
+@st.cache_resource(show_spinner="Loading the compared models…")
+def _cached_comparison(stamp: int, models: bool) -> Comparison | None:
     try:
-        return read_comparison(get_data())
+        return read_comparison(get_data(), models=models)
     except (FileNotFoundError, ValueError):
         return None
 
 
-def get_comparison() -> Comparison | None:
-    """models/compare.npz and its models, or None when missing or stale.
+def get_comparison(models: bool = False) -> Comparison | None:
+    """models/compare.npz (with its fitted models if ``models``), or None when missing or stale.
 
     Keyed on the file's modification time, so a ``python -m mnist_knn compare``
-    run while the app is up is picked up on the next page view.
+    run while the app is up is picked up on the next page view. Without models it
+    is read in milliseconds; the models take seconds (the forest), once per server.
     """
-    return _cached_comparison(_mtime(compare_path()))
+    return _cached_comparison(_mtime(compare_path()), models)
 
 
 def build_comparison() -> Comparison:

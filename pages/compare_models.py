@@ -1,5 +1,6 @@
 """Compare models: KNN against logistic regression, SVMs and a random forest, on one table."""
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -8,6 +9,14 @@ from mnist_knn import teaching_charts as charts
 from mnist_knn.preprocess import ImageError
 
 st.session_state.setdefault("cmp_metric", "accuracy")
+
+
+@st.cache_data(max_entries=64, show_spinner="Asking every model…")
+def answers(built: str, digit: np.ndarray) -> list[dict]:
+    models = ui.get_comparison(models=True).models
+    models |= {compare.knn_name(p): m for p, m in ui.fresh_knn_models().items()}
+    return compare.classify_all(models, ui.get_comparison().rows, digit)
+
 
 st.title("Compare models")
 st.markdown(
@@ -75,23 +84,23 @@ try:
 except ImageError as exc:
     st.warning(f"Nothing to classify: {exc}.")
     st.stop()
-models = comparison.models | {compare.knn_name(p): m for p, m in ui.fresh_knn_models().items()}
-votes = []
-for row in rows:
-    label, confidence = (
-        compare.classify(models[row["name"]], digit) if row["name"] in models else (None, None)
-    )
-    votes.append({"model": row["title"], "prediction": label, "confidence": confidence})
-picture, answers = st.columns([1, 3])
+votes = answers(comparison.meta["built"], digit)
+picture, right = st.columns([1, 3])
 picture.image(ui.digit_image(digit, 5), caption="What every model receives")
 picture.caption(caption)
-answers.dataframe(
-    pd.DataFrame(votes),
+table = pd.DataFrame(
+    {
+        "model": vote["model"],
+        "prediction": "not built" if vote["prediction"] is None else str(vote["prediction"]),
+        "probability": f"{vote['confidence']:.0%}" if vote["confidence"] is not None else "",
+    }
+    for vote in votes
+)
+right.dataframe(
+    table,
     hide_index=True,
     key="cmp_votes",
     column_config={
-        "confidence": st.column_config.NumberColumn(
-            "probability", format="percent", help="SVMs give scores, not probabilities"
-        )
+        "probability": st.column_config.TextColumn(help="Empty for SVMs: they give scores")
     },
 )

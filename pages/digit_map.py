@@ -1,5 +1,6 @@
 """Digit map: training digits laid out in 2-D (PCA, t-SNE), your digit on it, KNN regions."""
 
+import numpy as np
 import streamlit as st
 
 from mnist_knn import embedding, to_mnist, ui
@@ -9,16 +10,25 @@ from mnist_knn.preprocess import ImageError
 st.session_state.setdefault("map_method", "tsne")
 st.session_state.setdefault("map_k", 5)
 st.session_state.setdefault("map_regions", True)
+st.session_state.setdefault("map_pictures", False)
 
 
 @st.cache_data(max_entries=40, show_spinner=False)
-def regions(stamp: int, method: str, k: int) -> embedding.DecisionGrid:
+def regions(stamp: str, method: str, k: int) -> embedding.DecisionGrid:
     digit_map = ui.get_digit_map()
     return embedding.decision_grid(digit_map.coords[method], digit_map.labels, k)
 
 
+@st.cache_data(max_entries=4, show_spinner=False)
+def pictures(stamp: str, method: str, count: int = 300):
+    digit_map = ui.get_digit_map()
+    rows = np.arange(0, len(digit_map.index), max(1, len(digit_map.index) // count))
+    images = ui.get_data().x_train[digit_map.index[rows]]
+    return digit_map.coords[method][rows], charts.ink_uris(images)
+
+
 @st.cache_data(max_entries=40, show_spinner=False)
-def map_accuracy(stamp: int, method: str, k: int) -> float:
+def map_accuracy(stamp: str, method: str, k: int) -> float:
     return embedding.map_accuracy(ui.get_digit_map(), method, k)
 
 
@@ -30,7 +40,7 @@ st.markdown(
 )
 digit_map, data = ui.get_digit_map(), ui.get_data()
 stamp = digit_map.meta["built"]
-controls = st.columns([2, 3, 2], vertical_alignment="bottom")
+controls = st.columns([2, 3, 2, 2], vertical_alignment="bottom")
 method = (
     controls[0].segmented_control(
         "Map", list(embedding.METHODS), format_func=embedding.METHODS.get, key="map_method"
@@ -38,7 +48,10 @@ method = (
     or "tsne"
 )
 k = controls[1].slider("k for the regions", 1, 25, key="map_k")
-show_regions = controls[2].toggle("Show KNN regions", key="map_regions")
+show_regions = controls[2].toggle("KNN regions", key="map_regions")
+show_pictures = controls[3].toggle(
+    "Some digits as pictures", key="map_pictures", help="Draws 300 of the digits as images"
+)
 drawing, caption = ui.teaching_drawing("map")
 placement = digit = None
 if drawing is not None:
@@ -57,6 +70,7 @@ event = chart.plotly_chart(
         regions=regions(stamp, method, k) if show_regions else None,
         drawing=placement.coords[method] if placement else None,
         selected=st.session_state.get("map_selected"),
+        pictures=pictures(stamp, method) if show_pictures else None,
         axis_titles=("first principal component", "second") if method == "pca" else ("", ""),
     ),
     key="map_chart",
