@@ -131,7 +131,7 @@ def compare_bars(rows: Sequence[dict], metric: str = "accuracy") -> go.Figure:
     """Horizontal bars of one measure for every model, best at the top; KNN presets in colour."""
     _, title, fmt, scale = COMPARE_METRICS[metric]
     higher_is_better = metric == "accuracy"
-    ordered = sorted(rows, key=lambda r: r[metric], reverse=not higher_is_better)
+    ordered = sorted(rows, key=lambda r: r[metric], reverse=higher_is_better)
     values = [r[metric] * scale for r in ordered]
     fig = go.Figure(
         go.Bar(
