@@ -74,7 +74,8 @@ def test_compare_bars_order_and_colours():
     (bars,) = charts.compare_bars(ROWS, "predict_seconds").data
     assert list(bars.y) == ["LR", "RF", "KNN"]  # fastest first
     (bars,) = charts.compare_bars(ROWS, "size_bytes").data
-    assert list(bars.x) == [0.031414, 13.4, 72.0] and bars.text[2] == "72.0"
+    np.testing.assert_allclose(bars.x, [0.031414, 13.4, 72.0])
+    assert bars.text[2] == "72.0"
 
 
 def test_accuracy_vs_time():
