@@ -351,6 +351,19 @@ def explain(
     return Explanation(steps, view, neighbours, skip)
 
 
+def neighbour_pictures(drawing: np.ndarray, neighbours: np.ndarray) -> list[np.ndarray]:
+    """The drawing, then each neighbour above its |drawing - neighbour| difference image.
+
+    ``drawing`` (28, 28) and ``neighbours`` (k, 28, 28) are floats in [0, 1], as
+    the model compares them; returns dark-on-white uint8 pictures (58, 28).
+    """
+    blank = np.zeros_like(drawing)
+    pictures = [stacked(ink_pixels(drawing), ink_pixels(blank))]
+    for image in neighbours:
+        pictures.append(stacked(ink_pixels(image), ink_pixels(np.abs(drawing - image))))
+    return pictures
+
+
 def stage_images(drawing, explanation: Explanation) -> dict[str, np.ndarray]:
     """The stepper's pictures, keyed as :data:`STEPS`: the canvas as drawn, then every stage
     up to what the model sees, as framed square dark-on-white uint8 images."""

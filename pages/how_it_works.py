@@ -73,20 +73,11 @@ text.markdown(
 if step in skip:
     text.warning(f"Switched off: {info.skipped}")
 full, left, right = ablation[0], *text.columns(2)
-left.metric(
-    "Prediction with every step",
-    full["label"],
-    f"{full['confidence']:.0%} of the vote",
-    "off",
-    delta_arrow="off",
-)
-right.metric(
-    "With the steps switched as above",
-    label,
-    f"{proba[label]:.0%} of the vote",
-    "normal" if label == full["label"] else "inverse",
-    delta_arrow="off",
-)
+share = f"{full['confidence']:.0%} of the vote"
+left.metric("Prediction with every step", full["label"], share, "off", delta_arrow="off")
+colour = "normal" if label == full["label"] else "inverse"  # red when the prediction changed
+share = f"{proba[label]:.0%} of the vote"
+right.metric("With the steps switched as above", label, share, colour, delta_arrow="off")
 st.markdown("**What each step is for:** the prediction with one step switched off at a time.")
 share = st.column_config.NumberColumn("share of the vote", format="percent")
 st.dataframe(
@@ -111,14 +102,11 @@ st.plotly_chart(
 st.header("3. The nearest neighbours vote")
 st.slider("Neighbours that vote (k)", 1, found.dist.shape[1], key="how_k")
 votes = tch.vote_table(found, k, spec.weights)
-columns = st.columns(k + 1)
-blank = np.zeros_like(view.image)
-columns[0].image(tch.stacked(tch.ink_pixels(view.image), tch.ink_pixels(blank)), width=84)
-columns[0].caption("**the drawing**")
-for column, row, image in zip(columns[1:], votes, neighbour_images, strict=False):
-    diff = tch.ink_pixels(np.abs(view.image - image))
-    column.image(tch.stacked(tch.ink_pixels(image), diff), width=84)
-    column.caption(f"**{row['label']}** · d={row['distance']:.2f}")
+pictures = tch.neighbour_pictures(view.image, neighbour_images[:k])
+captions = ["**the drawing**", *(f"**{r['label']}** · d={r['distance']:.2f}" for r in votes)]
+for column, picture, text in zip(st.columns(k + 1), pictures, captions, strict=True):
+    column.image(picture, width=84)
+    column.caption(text)
 st.caption(
     "Top: the drawing and its neighbours as the model compares them; below each neighbour: "
     "|drawing − neighbour|, dark where they differ (the lighter, the nearer)."

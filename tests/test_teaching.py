@@ -240,3 +240,15 @@ def test_agreement_and_side_by_side(default, data):
     columns, same = tch.side_by_side(scratch, explanation.neighbours, 4)
     assert same and columns["from scratch"] == columns["scikit-learn"]
     assert columns["from scratch"][0] == "0"
+
+
+def test_neighbour_pictures(default, data):
+    drawing = np.zeros((28, 28))
+    drawing[5:20, 14] = 1.0
+    neighbours = np.zeros((2, 28, 28))
+    neighbours[1, 5:20, 14] = 1.0  # the second neighbour is the drawing itself
+    first, empty, same = tch.neighbour_pictures(drawing, neighbours)
+    assert first.shape == empty.shape == same.shape == (58, 28)
+    assert first[30:].min() == 255  # the drawing has no difference image below it
+    assert empty[30:, 14].min() == 0  # all the drawing's ink differs from a blank
+    assert same[30:].min() == 255 and same[:28, 14].min() == 0
