@@ -166,7 +166,7 @@ def cmd_embed(args) -> int:
     print(
         f"{meta['n']:,} training digits mapped ({meta['config']['per_class']} per digit at "
         f"most): PCA {meta['pca_seconds']:.1f} s, t-SNE {meta['tsne_seconds']:.1f} s "
-        f"(built {meta['built']})"
+        f"({meta.get('tsne_cpu_seconds', float('nan')):.1f} s of CPU; built {meta['built']})"
     )
     for method in ("pca", "tsne"):
         print(f"  5-NN leave-one-out accuracy on the {method} map: "

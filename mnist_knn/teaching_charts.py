@@ -273,6 +273,8 @@ def digit_map(
                 "line": {"width": 0},
                 "opacity": 0.45 if pictures is not None else 1.0,  # let the pictures show
             },
+            # A click selects one point; keep the others as they were instead of fading them.
+            unselected={"marker": {"opacity": 0.45 if pictures is not None else 1.0}},
             name=str(d),
             customdata=np.column_stack([rows[pick], np.asarray(train_index)[pick]]),
             hovertemplate=f"a {d} (training digit #%{{customdata[1]}})<br>click to see it"
@@ -330,7 +332,19 @@ def digit_map(
         legend={"title": "digit", "itemsizing": "constant"},
         margin={"t": 10, "b": 40, "l": 40, "r": 10},
         height=640,
-        clickmode="event+select",
-        dragmode="pan",
     )
     return fig
+
+
+def clicked_row(point: dict) -> int | None:
+    """The sample row of a clicked :func:`digit_map` point, or None (the star, the ring).
+
+    Streamlit hands ``customdata`` back as a list, or, for WebGL traces, as a dict
+    keyed "0", "1"; both are read.
+    """
+    data = point.get("customdata")
+    if isinstance(data, dict):
+        data = [data.get("0"), data.get("1")]
+    if not data or data[0] is None:
+        return None
+    return int(data[0])

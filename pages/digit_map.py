@@ -78,8 +78,8 @@ event = chart.plotly_chart(
     selection_mode="points",
 )
 points = event.selection.points if event else []
-if points and "customdata" in points[0]:
-    st.session_state["map_selected"] = int(points[0]["customdata"][0])
+if points and charts.clicked_row(points[0]) is not None:
+    st.session_state["map_selected"] = charts.clicked_row(points[0])
 selected = st.session_state.get("map_selected")
 if selected is not None:
     index = int(digit_map.index[selected])

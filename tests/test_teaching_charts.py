@@ -126,3 +126,9 @@ def test_digit_map_layers():
     assert len(fig.layout.images) == 2 and fig.layout.images[0].x == coords[0, 0]
     plain = charts.digit_map(coords, labels, np.arange(40))
     assert len(plain.data) == 10 and not plain.layout.images
+
+
+def test_clicked_row_reads_either_customdata_form():
+    assert charts.clicked_row({"customdata": [12, 3456]}) == 12
+    assert charts.clicked_row({"customdata": {"0": 2391, "1": 35717}}) == 2391  # WebGL
+    assert charts.clicked_row({"x": 1.0, "y": 2.0}) is None  # the star has none
