@@ -261,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         description="PCA and t-SNE (scikit-learn) of a stratified sample of training digits "
         "for the Digit map page; writes models/embedding.npz. Up to date maps are reused.",
     )
-    embed.add_argument("--per-class", type=int, help="digits sampled per label (default: 400)")
+    embed.add_argument("--per-class", type=int, help="digits sampled per label (default: 500)")
     embed.add_argument("--max-iter", type=int, help="t-SNE iterations (default: 1000)")
     embed.add_argument("--force", action="store_true", help="rebuild even if up to date")
     embed.set_defaults(func=cmd_embed)

@@ -27,7 +27,7 @@ from .model import library_versions, models_dir
 # Bump when the layout of embedding.npz changes.
 EMBED_FORMAT = 1
 METHODS = {"pca": "PCA", "tsne": "t-SNE"}
-DEFAULTS = {"per_class": 400, "n_components": 50, "perplexity": 30.0, "max_iter": 1000, "seed": 0}
+DEFAULTS = {"per_class": 500, "n_components": 50, "perplexity": 30.0, "max_iter": 1000, "seed": 0}
 # Sampled digits whose map positions are averaged to place a drawing on the t-SNE map.
 PLACE_NEIGHBOURS = 10
 Progress = Callable[[float, str], None]

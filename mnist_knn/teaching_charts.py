@@ -164,6 +164,7 @@ def compare_bars(rows: Sequence[dict], metric: str = "accuracy") -> go.Figure:
 def accuracy_vs_time(rows: Sequence[dict]) -> go.Figure:
     """Test accuracy against predict time (log scale), marker area proportional to model size."""
     size = np.array([r["size_bytes"] for r in rows], dtype=float)
+    times = [max(r["predict_seconds"], 1e-4) for r in rows]
     # Labels alternate above and below in order of accuracy, so close models stay readable.
     rank = np.argsort(np.argsort([r["accuracy"] for r in rows], kind="stable"))
     where = ["top center" if i % 2 else "bottom center" for i in rank]
@@ -194,6 +195,8 @@ def accuracy_vs_time(rows: Sequence[dict]) -> go.Figure:
             "title": "Predict time for the test set (s, log scale)",
             "type": "log",
             "tickvals": [0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100, 300],
+            # Room on both sides for the labels of the fastest and slowest models.
+            "range": [np.log10(min(times)) - 0.4, np.log10(max(times)) + 0.4],
         },
         yaxis={"title": "Test accuracy", "tickformat": ".0%"},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},

@@ -11,6 +11,7 @@ st.session_state.setdefault("map_method", "tsne")
 st.session_state.setdefault("map_k", 5)
 st.session_state.setdefault("map_regions", True)
 st.session_state.setdefault("map_pictures", False)
+st.session_state.setdefault("map_selected", None)  # a row of the map's sample
 
 
 @st.cache_data(max_entries=40, show_spinner=False)
@@ -38,7 +39,7 @@ st.markdown(
     "Here a sample of them is squeezed onto a flat map, so you can see which digits sit close "
     "together, and where yours lands. Click a point to see its digit."
 )
-digit_map, data = ui.get_digit_map(), ui.get_data()
+digit_map, data, artifact = ui.get_digit_map(), ui.get_data(), ui.get_artifact()
 stamp = digit_map.meta["built"]
 controls = st.columns([2, 3, 2, 2], vertical_alignment="bottom")
 method = (
@@ -61,15 +62,24 @@ if drawing is not None:
     except ImageError as exc:
         caption = f"Nothing to place: {exc}."
 
+# The click that triggered this run is already in the chart's state: read it before drawing,
+# so the ring and the side panel show the point just clicked.
+clicked = st.session_state.get("map_chart")
+points = clicked.selection.points if clicked else []
+if points and charts.clicked_row(points[0]) is not None:
+    st.session_state["map_selected"] = charts.clicked_row(points[0])
+selected = st.session_state["map_selected"]
+if selected is not None and selected >= len(digit_map.index):  # a smaller map was rebuilt
+    selected = None
 chart, side = st.columns([3, 1])
-event = chart.plotly_chart(
+chart.plotly_chart(
     charts.digit_map(
         digit_map.coords[method],
         digit_map.labels,
         digit_map.index,
         regions=regions(stamp, method, k) if show_regions else None,
         drawing=placement.coords[method] if placement else None,
-        selected=st.session_state.get("map_selected"),
+        selected=selected,
         pictures=pictures(stamp, method) if show_pictures else None,
         axis_titles=("first principal component", "second") if method == "pca" else ("", ""),
     ),
@@ -77,10 +87,6 @@ event = chart.plotly_chart(
     on_select="rerun",
     selection_mode="points",
 )
-points = event.selection.points if event else []
-if points and charts.clicked_row(points[0]) is not None:
-    st.session_state["map_selected"] = charts.clicked_row(points[0])
-selected = st.session_state.get("map_selected")
 if selected is not None:
     index = int(digit_map.index[selected])
     side.image(ui.digit_image(data.x_train[index], 5))
@@ -89,15 +95,13 @@ else:
     side.info("Click a point to see its digit here.")
 if placement is not None:
     on_map = embedding.classify_on_map(digit_map, method, k, placement.coords[method])
-    model_label = int(ui.get_artifact().model.search(digit[None]).labels[0])
+    model_label = int(artifact.model.search(digit[None]).labels[0])
     side.image(ui.digit_image(digit, 3), caption="your digit (the star)")
     side.markdown(
         f"On this map its {k} nearest points say **{on_map}**; the model, measuring in "
         f"all its dimensions, says **{model_label}**."
     )
-    side.caption(caption)
-else:
-    side.caption(caption)
+side.caption(caption)
 
 st.caption(
     f"{digit_map.meta['n']:,} training digits, up to {digit_map.meta['config']['per_class']} of "
@@ -109,5 +113,6 @@ st.caption(
     "digits (by distance in the 50-dimension PCA space t-SNE was run on). The coloured regions "
     f"are a {k}-nearest-neighbours vote on the 2-D positions alone: on this map it gets "
     f"{map_accuracy(stamp, method, k):.1%} of the sampled digits right (each left out of its "
-    "own vote), against the full model's test accuracy on the Home page."
+    f"own vote), against {artifact.meta['accuracy']:.1%} for the **{artifact.preset.name}** "
+    "model on the test digits."
 )
