@@ -361,7 +361,9 @@ def _time_predict(model, images) -> float:
     return time.perf_counter() - start
 
 
-def _train_contender(name: str, data: Mnist, progress: Progress) -> tuple[object, dict]:
+def _train_contender(
+    name: str, data: Mnist, progress: Callable[[str], None]
+) -> tuple[object, dict]:
     config = CONTENDERS[name].config
     X, y = pixels(data.x_train), data.y_train
     if config.get("train_size") and config["train_size"] < len(y):
@@ -400,7 +402,7 @@ def _train_contender(name: str, data: Mnist, progress: Progress) -> tuple[object
     return model, result
 
 
-def _measure_knn(preset: str, data: Mnist, progress: Progress) -> dict:
+def _measure_knn(preset: str, data: Mnist, progress: Callable[[str], None]) -> dict:
     progress(f"loading the KNN preset {preset}")
     artifact = load_artifact(preset, data=data)
     progress(f"timing KNN {preset} on {len(data.y_test):,} test digits")
@@ -438,8 +440,10 @@ def build_comparison(
     missing are built first (see :func:`~mnist_knn.model.load_artifact`).
     """
     report = progress or (lambda fraction, message: None)
-    force = set(CONTENDERS) | {knn_name(p) for p in PRESETS} if rebuild is True else set()
-    force |= set(rebuild) if isinstance(rebuild, list) else set()
+    configs = expected_configs()
+    force = set(configs) if rebuild is True else set(rebuild or ())
+    if unknown := force - set(configs):
+        raise ValueError(f"unknown model {sorted(unknown)}; choose from {', '.join(configs)}")
     previous, old_arrays = {}, {}
     try:
         meta, old_arrays = _read_meta(compare_path())
@@ -447,7 +451,6 @@ def build_comparison(
             previous = meta["models"]
     except (FileNotFoundError, ValueError):
         pass
-    configs = expected_configs()
     records, models, arrays = {}, {}, {}
     todo = [n for n in configs if n in force or previous.get(n, {}).get("config") != configs[n]]
     for name in [n for n in configs if n not in todo]:

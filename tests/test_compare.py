@@ -173,3 +173,9 @@ def test_cli_compare_on_the_fixture(built, models_dir, capsys):
     rows = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert [r["name"] for r in rows][:4] == list(compare.CONTENDERS)
     assert {r["name"]: r for r in rows}["linear_svm"]["n_train"] == 3000
+
+
+def test_cli_refuses_an_unknown_model(capsys):
+    assert main(["compare", "--only", "cnn"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown model ['cnn']" in err and "random_forest" in err
