@@ -11,6 +11,11 @@ pages = {
         st.Page("pages/home.py", title="Home", icon="🏠", default=True),
         st.Page("pages/draw.py", title="Draw", icon="✏️"),
     ],
+    "Learn": [
+        st.Page("pages/how_it_works.py", title="How it works", icon=":material/school:"),
+        st.Page("pages/compare_models.py", title="Compare models", icon=":material/leaderboard:"),
+        st.Page("pages/digit_map.py", title="Digit map", icon=":material/scatter_plot:"),
+    ],
     "Evaluation": [
         st.Page("pages/dataset.py", title="Dataset", icon=":material/dataset:"),
         st.Page("pages/metrics.py", title="Metrics", icon=":material/table_chart:"),

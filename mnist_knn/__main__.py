@@ -1,4 +1,5 @@
-"""Command line: python -m mnist_knn {train,evaluate,predict,tune,select,bench} --help."""
+"""Command line: python -m mnist_knn COMMAND --help (train, evaluate, predict, tune, select,
+bench, compare, embed)."""
 
 from __future__ import annotations
 
@@ -149,6 +150,53 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_compare(args) -> int:
+    from .compare import load_comparison
+    from .data import load_mnist
+
+    data = load_mnist(progress=ConsoleProgress())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StaleArtifactWarning)
+        comparison = load_comparison(
+            data, progress=ConsoleProgress(), rebuild=True if args.force else (args.only or False)
+        )
+    print(f"{'model':<26} {'accuracy':>8} {'fit (s)':>9} {'predict (s)':>11} {'size (MB)':>10}")
+    for row in comparison.rows:
+        print(
+            f"{row['title']:<26} {row['accuracy']:>8.4f} {row['fit_seconds']:>9.2f} "
+            f"{row['predict_seconds']:>11.2f} {row['size_bytes'] / 1e6:>10.2f}"
+        )
+    print(
+        f"trained on {comparison.rows[0]['n_train']:,} digits, predict time for "
+        f"{comparison.rows[0]['n_test']:,} test digits; written to models/compare.npz"
+    )
+    if args.json:
+        print(json.dumps(comparison.rows))
+    return 0
+
+
+def cmd_embed(args) -> int:
+    from .data import load_mnist
+    from .embedding import DEFAULTS, load_map, map_accuracy
+
+    data = load_mnist(progress=ConsoleProgress())
+    config = {"per_class": args.per_class, "max_iter": args.max_iter}
+    config = {key: value for key, value in config.items() if value is not None}
+    wanted = DEFAULTS | config
+    digit_map = load_map(data, progress=ConsoleProgress(), rebuild=args.force, **wanted)
+    meta = digit_map.meta
+    print(
+        f"{meta['n']:,} training digits mapped ({meta['config']['per_class']} per digit at "
+        f"most): PCA {meta['pca_seconds']:.1f} s, t-SNE {meta['tsne_seconds']:.1f} s "
+        f"({meta.get('tsne_cpu_seconds', float('nan')):.1f} s of CPU; built {meta['built']})"
+    )
+    for method in ("pca", "tsne"):
+        print(f"  5-NN leave-one-out accuracy on the {method} map: "
+              f"{map_accuracy(digit_map, method, 5):.4f}")  # fmt: skip
+    print("written to models/embedding.npz")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m mnist_knn",
@@ -224,6 +272,32 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--json", action="store_true", help="also print the results as JSON")
     bench.add_argument("--output", help="write the table as markdown (docs/benchmarks.md)")
     bench.set_defaults(func=cmd_bench)
+
+    compare = commands.add_parser(
+        "compare",
+        help="compare KNN with other classifiers",
+        description="Train logistic regression, a linear SVM, an RBF SVM on PCA features and "
+        "a random forest; time them and every KNN preset on the test set; write "
+        "models/compare.npz (and compare-*.skops). Only missing or stale models are rebuilt.",
+    )
+    compare.add_argument("--force", action="store_true", help="rebuild every model")
+    compare.add_argument(
+        "--only", action="append", metavar="NAME",
+        help="rebuild this model even if up to date (repeatable; e.g. random_forest, knn_default)",
+    )  # fmt: skip
+    compare.add_argument("--json", action="store_true", help="also print the rows as JSON")
+    compare.set_defaults(func=cmd_compare)
+
+    embed = commands.add_parser(
+        "embed",
+        help="build the 2-D digit map",
+        description="PCA and t-SNE (scikit-learn) of a stratified sample of training digits "
+        "for the Digit map page; writes models/embedding.npz. Up to date maps are reused.",
+    )
+    embed.add_argument("--per-class", type=int, help="digits sampled per label (default: 500)")
+    embed.add_argument("--max-iter", type=int, help="t-SNE iterations (default: 1000)")
+    embed.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    embed.set_defaults(func=cmd_embed)
 
     args = parser.parse_args(argv)
     try:

@@ -1,0 +1,512 @@
+"""How KNN reads a drawing, step by step: the preprocessing with steps switched off, the
+distances to every training digit, the vote, and a KNN written from scratch in numpy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from .features import as_images
+from .model import K_MAX, KNNPipeline, Neighbours
+from .neighbors import vote
+from .preprocess import (
+    BOX,
+    SIZE,
+    EmptyDrawingError,
+    Steps,
+    centre_by_mass,
+    extract_ink,
+    fit_box,
+    ink_box,
+)
+
+# Preprocessing steps a student can switch off (the ink extraction always runs).
+PREPROCESSING = ("crop", "fit", "centre")
+# Feature steps of a pipeline that work on images and can be skipped for one drawing.
+IMAGE_STEPS = ("deskew", "blur")
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    """One stage of the stepper: its title, what it does, and what skipping it means."""
+
+    key: str
+    short: str  # a few characters, for the stepper's thumbnails
+    title: str
+    does: str
+    skipped: str = ""  # empty: the stage cannot be switched off
+
+
+STEPS = {
+    s.key: s
+    for s in (
+        StepInfo("canvas", "Canvas", "Raw canvas", "What you drew: a 280×280 RGBA picture."),
+        StepInfo(
+            "ink",
+            "Ink",
+            "Ink",
+            "How strongly each pixel is inked, 0 to 1: the alpha channel on a transparent "
+            "canvas, else the distance from the background colour.",
+        ),
+        StepInfo(
+            "crop",
+            "Crop",
+            "Cropped",
+            "Cut to the bounding box of the ink, so where you drew stops mattering.",
+            "The whole canvas is kept, margins and all.",
+        ),
+        StepInfo(
+            "fit",
+            "Fit 20×20",
+            "Fitted to 20×20",
+            "Scaled so the longer side is 20 px, keeping the aspect ratio (MNIST's recipe), "
+            "so how big you drew stops mattering.",
+            "The ink shrinks by the same factor as the whole canvas to 28×28: "
+            "a small drawing stays small.",
+        ),
+        StepInfo(
+            "centre",
+            "Centre",
+            "Centred by mass",
+            "Pasted into 28×28 with its centre of mass in the middle, as MNIST's digits are.",
+            "The digit stays where it was on the canvas.",
+        ),
+        StepInfo(
+            "deskew",
+            "Deskew",
+            "Deskewed",
+            "Slanted strokes are sheared upright (image moments), so the slant of your "
+            "handwriting stops mattering. The training digits were deskewed the same way.",
+            "The drawing goes to the model with its slant; the training digits stay deskewed.",
+        ),
+        StepInfo(
+            "blur",
+            "Blur",
+            "Blurred",
+            "A light Gaussian blur, so strokes one pixel apart still overlap.",
+            "The drawing goes to the model unblurred; the training digits stay blurred.",
+        ),
+        StepInfo(
+            "model",
+            "Model's view",
+            "What the model sees",
+            "The numbers the distances are measured on.",
+        ),
+    )
+}
+
+
+# ------------------------------------------------------------------ stand-in drawings
+
+
+def sample_drawing(digit: np.ndarray, seed: int, size: int = 280) -> np.ndarray:
+    """An MNIST digit redrawn on a ``size`` x ``size`` transparent canvas, as a hand would.
+
+    Its ink is scaled to a height between 35 % and 70 % of the canvas and placed
+    off-centre (both chosen from ``seed``), so cropping, fitting and centring have
+    work to do. Returns RGBA uint8 (size, size, 4): black ink, alpha = ink strength,
+    the layout of a drawable canvas's image data.
+    """
+    ink = np.asarray(digit, dtype=np.float32) / 255
+    top, left, bottom, right = ink_box(ink)
+    ink = ink[top:bottom, left:right]
+    rng = np.random.default_rng(seed)
+    scale = rng.uniform(0.35, 0.7) * size / max(ink.shape)
+    h, w = (max(1, round(n * scale)) for n in ink.shape)
+    big = Image.fromarray(ink, mode="F").resize((w, h), Image.Resampling.BILINEAR)
+    y, x = int(rng.integers(0, size - h + 1)), int(rng.integers(0, size - w + 1))
+    alpha = np.zeros((size, size), dtype=np.float32)
+    alpha[y : y + h, x : x + w] = np.clip(np.asarray(big), 0, 1)
+    out = np.zeros((size, size, 4), dtype=np.uint8)
+    out[..., 3] = np.rint(alpha * 255).astype(np.uint8)
+    return out
+
+
+def ink_pixels(image: np.ndarray) -> np.ndarray:
+    """Ink strength in [0, 1] (or a uint8 digit, ink = 255) as dark-on-white uint8 pixels."""
+    image = np.asarray(image)
+    ink = image / 255 if np.issubdtype(image.dtype, np.integer) else image
+    return np.rint(255 * (1 - np.clip(ink, 0, 1))).astype(np.uint8)
+
+
+def framed(pixels: np.ndarray, size: int = 140, frame: int = 200) -> np.ndarray:
+    """Grey pixels (h, w) or an RGB(A) picture as a ``size`` x ``size`` square in a grey frame.
+
+    RGBA is composited over white first; the picture is padded white to a square
+    and scaled (small ones with visible pixels). Every stepper picture then has
+    the same shape and frame on screen, and the frame shows how much the digit fills.
+    """
+    pixels = np.asarray(pixels)
+    if pixels.ndim == 3:
+        rgb = pixels[..., :3].astype(np.float64)
+        if pixels.shape[2] == 4:
+            alpha = pixels[..., 3:4] / 255
+            rgb = rgb * alpha + 255 * (1 - alpha)
+        pixels = np.rint(rgb @ np.array([0.299, 0.587, 0.114])).astype(np.uint8)
+    h, w = pixels.shape
+    side = max(h, w)
+    square = np.full((side, side), 255, dtype=np.uint8)
+    top, left = (side - h) // 2, (side - w) // 2
+    square[top : top + h, left : left + w] = pixels
+    resample = Image.Resampling.NEAREST if side <= SIZE else Image.Resampling.LANCZOS
+    out = np.asarray(Image.fromarray(square).resize((size - 2, size - 2), resample))
+    return np.pad(out, 1, constant_values=frame)
+
+
+def stacked(*pixels: np.ndarray, gap: int = 2) -> np.ndarray:
+    """Equal-width grey pictures one above the other, ``gap`` white rows between them."""
+    width = pixels[0].shape[1]
+    space = np.full((gap, width), 255, dtype=np.uint8)
+    parts = [part for p in pixels for part in (space, p)][1:]
+    return np.vstack(parts)
+
+
+# ------------------------------------------------------------------ preprocessing
+
+
+def preprocess_with(image, skip: Iterable[str] = ()) -> Steps:
+    """:func:`~mnist_knn.preprocess.preprocess_steps` with some of its steps switched off.
+
+    Parameters
+    ----------
+    image : PIL.Image.Image or array-like
+        A drawing, as :func:`~mnist_knn.preprocess.to_mnist` accepts.
+    skip : iterable of {"crop", "fit", "centre"}
+        ``crop``: keep the whole canvas instead of the ink's bounding box.
+        ``fit``: shrink by the factor that takes the canvas to 28×28 instead of
+        fitting the longer side to 20 px. ``centre``: paste the digit where it was
+        on the canvas instead of centring its mass. With nothing skipped the
+        result equals ``to_mnist(image)``.
+
+    Raises
+    ------
+    EmptyDrawingError
+        If the drawing has no ink.
+    """
+    skip = set(skip)
+    if unknown := skip - set(PREPROCESSING):
+        raise ValueError(f"cannot skip {sorted(unknown)}; choose from {PREPROCESSING}")
+    ink = extract_ink(image)
+    height, width = ink.shape
+    box = ink_box(ink)  # raises EmptyDrawingError on an empty canvas
+    region = (0, 0, height, width) if "crop" in skip else box
+    top, left, bottom, right = region
+    cropped = ink[top:bottom, left:right]
+    if "fit" in skip:
+        # Whatever scale takes the whole canvas to 28x28, applied to the region.
+        fitted = fit_box(cropped, max(1, round(max(cropped.shape) * SIZE / max(height, width))))
+    else:
+        fitted = fit_box(cropped, BOX)
+    if "centre" in skip:
+        centred = _paste_where_drawn(fitted, region, (height, width))
+    else:
+        centred = centre_by_mass(fitted)
+    peak = centred.max()
+    if peak <= 0:
+        raise EmptyDrawingError("the drawing is empty: draw a digit")
+    result = np.rint(centred / peak * 255).astype(np.uint8)
+    return Steps(ink, box, cropped, fitted, centred, result)
+
+
+def _paste_where_drawn(fitted: np.ndarray, region, canvas_shape) -> np.ndarray:
+    """Paste ``fitted`` into 28x28 with its centre where the region's centre was on the canvas."""
+    top, left, bottom, right = region
+    h, w = fitted.shape
+    cy = (top + bottom) / 2 / canvas_shape[0] * SIZE
+    cx = (left + right) / 2 / canvas_shape[1] * SIZE
+    y = int(np.clip(round(cy - h / 2), 0, SIZE - h))
+    x = int(np.clip(round(cx - w / 2), 0, SIZE - w))
+    out = np.zeros((SIZE, SIZE))
+    out[y : y + h, x : x + w] = fitted
+    return out
+
+
+# ------------------------------------------------------------------ the model's side
+
+
+def image_steps(model: KNNPipeline) -> list[str]:
+    """The pipeline's feature steps that change images (and so can be skipped for a drawing)."""
+    return [name for name, _ in model.steps if name in IMAGE_STEPS]
+
+
+@dataclass(frozen=True)
+class ModelView:
+    """A 28x28 digit as the model takes it in."""
+
+    image: np.ndarray  # (28, 28) float in [0, 1], after the image steps (deskew, blur…)
+    stages: dict[str, np.ndarray]  # the image after each image step (unchanged if skipped)
+    features: np.ndarray  # (1, d) the vector the distances are measured on
+    seen: np.ndarray  # (28, 28) float: the features drawn back as an image (PCA reconstruction)
+    description: str  # what the features are, for people
+
+
+def model_view(model: KNNPipeline, digit: np.ndarray, skip: Iterable[str] = ()) -> ModelView:
+    """Run ``digit`` (28x28 uint8) through the model's feature steps, skipping those in ``skip``.
+
+    Skipping "deskew" feeds the pipeline *after* its deskew step: the training
+    digits stay deskewed, only the drawing is not.
+    """
+    skip = set(skip)
+    X = as_images(digit)
+    image, stages = X[0], {}
+    for name, step in model.steps[:-1]:
+        if name == "flatten":
+            image = as_images(X)[0]
+        if name not in skip:
+            X = step.transform(X)
+        if name in IMAGE_STEPS:
+            stages[name] = np.clip(as_images(X)[0], 0, 1)
+    features = np.asarray(X, dtype=np.float32).reshape(1, -1)
+    if "pca" in model.named_steps:
+        pca = model.named_steps["pca"]
+        seen = pca.inverse_transform(features).reshape(SIZE, SIZE)
+        description = (
+            f"{pca.n_components_} numbers: the digit's coordinates on the {pca.n_components_} "
+            "principal components of the training digits, drawn back here as the image they "
+            "rebuild"
+        )
+    else:
+        seen = features.reshape(SIZE, SIZE)
+        description = f"{features.shape[1]} numbers: the pixels themselves, row by row"
+    return ModelView(image, stages, features, np.clip(seen, 0, 1), description)
+
+
+def search_features(
+    model: KNNPipeline, features: np.ndarray, n_neighbors: int = K_MAX, k=None, weights=None
+) -> Neighbours:
+    """:meth:`KNNPipeline.search` for inputs that are already features."""
+    knn = model.steps[-1][1]
+    k = k or knn.n_neighbors
+    dist, rows = knn.kneighbors(features, n_neighbors=max(n_neighbors, k))
+    neigh_labels = model.train_labels_[rows]
+    proba = vote(dist, neigh_labels, k, weights or knn.weights)
+    return Neighbours(proba.argmax(axis=1), proba, dist, model.source_index_[rows], neigh_labels)
+
+
+def training_features(model: KNNPipeline) -> np.ndarray:
+    """The rows the model's KNN searches (one per training digit, or per augmented copy)."""
+    knn = model.steps[-1][1]
+    return knn.fit_X32_ if hasattr(knn, "fit_X32_") else knn._fit_X
+
+
+def distances_to_training(model: KNNPipeline, features: np.ndarray) -> np.ndarray:
+    """Euclidean distance from one input (1, d) to every training digit, shape (n_train,).
+
+    With augmentation a digit's distance is that of its nearest copy.
+    """
+    X = training_features(model)
+    q = np.asarray(features, dtype=X.dtype).reshape(-1)
+    norms = getattr(model.steps[-1][1], "sq_norms_", None)
+    if norms is None:
+        norms = np.einsum("ij,ij->i", X, X)
+    sq = norms.astype(np.float64) - 2 * (X @ q) + float(q.astype(np.float64) @ q)
+    dist = np.sqrt(np.maximum(sq, 0))
+    n = int(model.source_index_.max()) + 1
+    if len(dist) == n:
+        return dist
+    out = np.full(n, np.inf)
+    np.minimum.at(out, model.source_index_, dist)
+    return out
+
+
+def neighbour_images(model: KNNPipeline, train_images: np.ndarray) -> np.ndarray:
+    """Training digits (n, 28, 28) after the model's image steps, as floats in [0, 1]."""
+    X = as_images(train_images)
+    for name, step in model.steps[:-1]:
+        if name in IMAGE_STEPS:
+            X = step.transform(X)
+    return np.clip(X, 0, 1)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Everything the "How it works" page shows for one drawing and one choice of steps."""
+
+    steps: Steps
+    view: ModelView
+    neighbours: Neighbours  # of the single drawing: arrays of shape (1, K)
+    skipped: frozenset[str]
+
+
+def explain(
+    model: KNNPipeline, drawing, skip: Iterable[str] = (), k=None, weights=None
+) -> Explanation:
+    """Preprocess ``drawing`` with ``skip``-ped steps, then search and vote.
+
+    ``skip`` may name preprocessing steps (:data:`PREPROCESSING`) and the
+    model's image steps (:func:`image_steps`).
+
+    Raises
+    ------
+    EmptyDrawingError
+        If the drawing has no ink.
+    """
+    skip = frozenset(skip)
+    steps = preprocess_with(drawing, skip & set(PREPROCESSING))
+    view = model_view(model, steps.result, skip & set(IMAGE_STEPS))
+    neighbours = search_features(model, view.features, k=k, weights=weights)
+    return Explanation(steps, view, neighbours, skip)
+
+
+def neighbour_pictures(drawing: np.ndarray, neighbours: np.ndarray) -> list[np.ndarray]:
+    """The drawing, then each neighbour above its |drawing - neighbour| difference image.
+
+    ``drawing`` (28, 28) and ``neighbours`` (k, 28, 28) are floats in [0, 1], as
+    the model compares them; returns dark-on-white uint8 pictures (58, 28).
+    """
+    blank = np.zeros_like(drawing)
+    pictures = [stacked(ink_pixels(drawing), ink_pixels(blank))]
+    for image in neighbours:
+        pictures.append(stacked(ink_pixels(image), ink_pixels(np.abs(drawing - image))))
+    return pictures
+
+
+def stage_images(drawing, explanation: Explanation) -> dict[str, np.ndarray]:
+    """The stepper's pictures, keyed as :data:`STEPS`: the canvas as drawn, then every stage
+    up to what the model sees, as framed square dark-on-white uint8 images."""
+    steps, view = explanation.steps, explanation.view
+    pictures = {
+        "canvas": np.asarray(drawing),
+        "ink": ink_pixels(steps.ink),
+        "crop": ink_pixels(steps.cropped),
+        "fit": ink_pixels(steps.fitted),
+        "centre": ink_pixels(steps.centred),
+        **{name: ink_pixels(image) for name, image in view.stages.items()},
+        "model": ink_pixels(view.seen),
+    }
+    return {key: framed(picture) for key, picture in pictures.items()}
+
+
+def ablation(model: KNNPipeline, drawing, k=None, weights=None) -> list[dict]:
+    """The prediction with every step, with each switchable step alone off, and with all off.
+
+    Returns one dict per row: ``skipped`` (tuple of step keys), ``switched_off`` (their
+    titles, for people), ``label`` and ``confidence`` (the winner's share of the vote).
+    """
+    switchable = [*PREPROCESSING, *image_steps(model)]
+    rows = []
+    for skip in [(), *[(s,) for s in switchable], tuple(switchable)]:
+        result = explain(model, drawing, skip, k, weights).neighbours
+        label = int(result.labels[0])
+        rows.append(
+            {
+                "skipped": skip,
+                "switched_off": ", ".join(STEPS[s].title for s in skip) or "nothing",
+                "label": label,
+                "confidence": float(result.proba[0, label]),
+            }
+        )
+    return rows
+
+
+def vote_table(neighbours: Neighbours, k: int, weights: str) -> list[dict]:
+    """The ``k`` voters of one drawing: rank, training index, label, distance, weight, share."""
+    dist = neighbours.dist[0, :k].astype(np.float64)
+    if weights == "uniform":
+        w = np.ones(k)
+    else:
+        with np.errstate(divide="ignore"):
+            w = 1 / dist
+        if np.isinf(w).any():
+            w = np.isinf(w).astype(float)
+    return [
+        {
+            "rank": i + 1,
+            "index": int(neighbours.ind[0, i]),
+            "label": int(neighbours.neigh_labels[0, i]),
+            "distance": float(dist[i]),
+            "weight": float(w[i]),
+            "share": float(w[i] / w.sum()),
+        }
+        for i in range(k)
+    ]
+
+
+# ------------------------------------------------------------------ KNN from scratch
+
+
+def knn_from_scratch(train_X, train_y, queries, k: int, weights: str = "distance"):
+    """k-nearest-neighbours classification in plain numpy: distances, argpartition, vote.
+
+    Returns (labels, proba, dist, ind) for each query: the predicted digit, the
+    vote shares of the 10 digits, and the distances and indices of its k nearest
+    training rows, nearest first.
+    """
+    train_X = np.asarray(train_X)
+    queries = np.asarray(queries, dtype=train_X.dtype)
+    # 1. Squared distance to every training row, from |q - x|² = |q|² - 2 q·x + |x|²:
+    #    one matrix product instead of a Python loop over 60,000 digits.
+    q_norms = np.einsum("ij,ij->i", queries, queries)  # |q|² of each query
+    x_norms = np.einsum("ij,ij->i", train_X, train_X)  # |x|² of each training row
+    sq = q_norms[:, None] - 2 * queries @ train_X.T + x_norms[None, :]
+    sq = np.maximum(sq, 0)  # rounding can push a zero distance just below 0
+    # 2. The k smallest of each row. argpartition moves them to the front without
+    #    sorting the other 59,990; then only those k are sorted, nearest first.
+    ind = np.argpartition(sq, k - 1, axis=1)[:, :k]
+    order = np.argsort(np.take_along_axis(sq, ind, axis=1), axis=1, kind="stable")
+    ind = np.take_along_axis(ind, order, axis=1)
+    dist = np.sqrt(np.take_along_axis(sq, ind, axis=1))
+    # 3. The vote: each neighbour adds its weight to its digit's score.
+    if weights == "uniform":
+        w = np.ones_like(dist, dtype=np.float64)
+    else:  # "distance": closer neighbours count more, 1 / distance
+        with np.errstate(divide="ignore"):
+            w = 1 / dist.astype(np.float64)
+        perfect = np.isinf(w)  # a neighbour at distance 0 takes the whole vote
+        w = np.where(perfect.any(axis=1, keepdims=True), perfect, w)
+    scores = np.zeros((len(queries), 10))
+    np.add.at(scores, (np.arange(len(queries))[:, None], np.asarray(train_y)[ind]), w)
+    proba = scores / scores.sum(axis=1, keepdims=True)
+    # argmax takes the smallest digit on a tied vote, as scikit-learn does.
+    return proba.argmax(axis=1), proba, dist, ind
+
+
+def scratch_for_model(model: KNNPipeline, features: np.ndarray, k=None, weights=None):
+    """Run :func:`knn_from_scratch` on the model's own training features and settings.
+
+    ``features`` are model inputs after the feature steps (``model[:-1].transform``).
+    Indices are mapped back to training digits as :meth:`KNNPipeline.kneighbors` does.
+    """
+    knn = model.steps[-1][1]
+    labels, proba, dist, rows = knn_from_scratch(
+        training_features(model),
+        model.train_labels_,
+        features,
+        k or knn.n_neighbors,
+        weights or knn.weights,
+    )
+    return labels, proba, dist, model.source_index_[rows]
+
+
+def side_by_side(scratch, neighbours: Neighbours, k: int) -> tuple[dict, bool]:
+    """The from-scratch result of one drawing beside the model's, as table columns.
+
+    ``scratch`` is :func:`scratch_for_model`'s result; returns the columns and
+    whether both found the same label and the same ``k`` neighbours.
+    """
+    labels, _, dist, ind = scratch
+    columns = {
+        name: [str(int(lab[0])), ", ".join(str(i) for i in nn[0, :3]), f"{d[0, 0]:.4f}"]
+        for name, lab, nn, d in (
+            ("from scratch", labels, ind, dist),
+            ("scikit-learn", neighbours.labels, neighbours.ind, neighbours.dist),
+        )
+    }
+    same = labels[0] == neighbours.labels[0] and np.array_equal(ind[0], neighbours.ind[0, :k])
+    return columns, bool(same)
+
+
+def agreement(model: KNNPipeline, images: np.ndarray) -> dict:
+    """Classify ``images`` with the model and with :func:`knn_from_scratch`; count agreements."""
+    features = model[:-1].transform(images)
+    ours = scratch_for_model(model, features)[0]
+    theirs = model.predict(images)
+    return {
+        "n": len(images),
+        "same": int(np.sum(ours == theirs)),
+        "scratch_labels": ours,
+        "sklearn_labels": np.asarray(theirs),
+    }

@@ -1,0 +1,106 @@
+"""Compare models: KNN against logistic regression, SVMs and a random forest, on one table."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from mnist_knn import compare, to_mnist, ui
+from mnist_knn import teaching_charts as charts
+from mnist_knn.preprocess import ImageError
+
+st.session_state.setdefault("cmp_metric", "accuracy")
+
+
+@st.cache_data(max_entries=64, show_spinner="Asking every model…")
+def answers(built: str, digit: np.ndarray) -> list[dict]:
+    models = ui.get_comparison(models=True).models
+    models |= {compare.knn_name(p): m for p, m in ui.fresh_knn_models().items()}
+    return compare.classify_all(models, ui.get_comparison().rows, digit)
+
+
+st.title("Compare models")
+st.markdown(
+    "The KNN presets against four classic classifiers, all trained on the same MNIST training "
+    "digits and tested on the same 10,000 test digits. KNN learns nothing at fit time and "
+    "searches the whole training set at predict time; the others spend their time fitting "
+    "and then predict with a few matrix products or tree walks."
+)
+problem = compare.comparison_problem(ui.get_data())
+if problem:
+    st.info(
+        f"The comparison is {problem}. Build it with `python -m mnist_knn compare` "
+        "(a few minutes on two cores: the forest and the SVMs take the longest), or here."
+    )
+    if not st.button("Build it now", key="cmp_build", type="primary"):
+        st.stop()
+    ui.build_comparison()
+comparison = ui.get_comparison()
+if comparison is None:
+    st.error("models/compare.npz could not be read; run `python -m mnist_knn compare --force`.")
+    st.stop()
+rows = comparison.rows
+
+table = pd.DataFrame(rows).set_index("title")
+table["errors"] = ((1 - table["accuracy"]) * table["n_test"]).round().astype(int)
+st.dataframe(
+    table[["accuracy", "errors", "fit_seconds", "predict_seconds", "size_bytes", "n_train"]],
+    key="cmp_table",
+    column_config={
+        "title": "model",
+        "accuracy": st.column_config.NumberColumn("test accuracy", format="percent"),
+        "errors": st.column_config.NumberColumn(f"errors of {rows[0]['n_test']:,}"),
+        "fit_seconds": st.column_config.NumberColumn("fit (s)", format="%.1f"),
+        "predict_seconds": st.column_config.NumberColumn(
+            f"predict {rows[0]['n_test']:,} (s)", format="%.2f"
+        ),
+        "size_bytes": st.column_config.NumberColumn("model size", format="bytes"),
+        "n_train": st.column_config.NumberColumn("trained on", format="localized"),
+    },
+)
+st.caption(
+    f"Measured on this machine when the comparison was built ({comparison.meta['built'][:16]}). "
+    "Model size: the bytes of the arrays each fitted model needs to predict; for KNN that is "
+    "its copy of the training set. KNN fit times come from the presets' own builds."
+)
+left, right = st.columns(2)
+metric = left.segmented_control(
+    "Chart",
+    list(charts.COMPARE_METRICS),
+    key="cmp_metric",
+    format_func=lambda m: charts.COMPARE_METRICS[m][0],
+)
+left.plotly_chart(charts.compare_bars(rows, metric or "accuracy"), key="cmp_bars")
+right.plotly_chart(charts.accuracy_vs_time(rows), key="cmp_scatter")
+with st.expander("What each model is"):
+    st.markdown("\n".join(f"- **{r['title']}**: {r['description']}" for r in rows))
+
+st.header("Each model reads the same drawing")
+drawing, caption = ui.teaching_drawing("cmp")
+if drawing is None:
+    st.info(caption)
+    st.stop()
+try:
+    digit = to_mnist(drawing)
+except ImageError as exc:
+    st.warning(f"Nothing to classify: {exc}.")
+    st.stop()
+votes = answers(comparison.meta["built"], digit)
+picture, right = st.columns([1, 3])
+picture.image(ui.digit_image(digit, 5), caption="What every model receives")
+picture.caption(caption)
+table = pd.DataFrame(
+    {
+        "model": vote["model"],
+        "prediction": "not built" if vote["prediction"] is None else str(vote["prediction"]),
+        "probability": f"{vote['confidence']:.0%}" if vote["confidence"] is not None else "",
+    }
+    for vote in votes
+)
+right.dataframe(
+    table,
+    hide_index=True,
+    key="cmp_votes",
+    column_config={
+        "probability": st.column_config.TextColumn(help="Empty for SVMs: they give scores")
+    },
+)

@@ -1,0 +1,149 @@
+"""How it works: one drawing through preprocessing, distances, vote, and a KNN from scratch."""
+
+import inspect
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from mnist_knn import PRESETS, ui
+from mnist_knn import teaching as tch
+from mnist_knn import teaching_charts as charts
+from mnist_knn.preprocess import ImageError
+
+preset = ui.current_preset()
+model, spec = ui.get_artifact(preset).model, PRESETS[preset]
+switchable = [*tch.PREPROCESSING, *tch.image_steps(model)]
+for key in switchable:
+    st.session_state.setdefault(f"how_on_{key}", True)
+st.session_state.setdefault("how_k", spec.k)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def explained(preset: str, drawing: np.ndarray, skip: frozenset, k: int):
+    model = ui.get_artifact(preset).model
+    explanation = tch.explain(model, drawing, skip, k=k)
+    distances = tch.distances_to_training(model, explanation.view.features)
+    neighbours = tch.neighbour_images(model, ui.get_data().x_train[explanation.neighbours.ind[0]])
+    scratch = tch.scratch_for_model(model, explanation.view.features, k=k)
+    return explanation, tch.ablation(model, drawing, k=k), distances, neighbours, scratch
+
+
+st.title("How it works")
+st.markdown(
+    "Follow one drawing through the model: how it becomes an MNIST-style 28×28 digit, how "
+    "far it is from each of the training digits, and how the nearest ones vote. "
+    "Switch steps off to see what each one is for."
+)
+drawing, caption = ui.teaching_drawing("how")
+if drawing is None:
+    st.info(caption)
+    st.stop()
+skip = frozenset(key for key in switchable if not st.session_state[f"how_on_{key}"])
+k = st.session_state["how_k"]
+try:
+    explanation, ablation, distances, neighbour_images, scratch = explained(
+        preset, drawing, skip, k
+    )
+except ImageError as exc:
+    st.warning(f"Nothing to explain: {exc}.")
+    st.stop()
+steps, view, found = explanation.steps, explanation.view, explanation.neighbours
+label, proba = int(found.labels[0]), found.proba[0]
+
+st.header("1. From drawing to 28×28")
+st.caption(caption)
+stages = tch.stage_images(drawing, explanation)
+for i, (column, (key, image)) in enumerate(
+    zip(st.columns(len(stages)), stages.items(), strict=True)
+):
+    column.markdown(f"**{i + 1}. {tch.STEPS[key].short}**")
+    column.image(image, width="stretch")
+    if key in switchable:
+        column.toggle("on", key=f"how_on_{key}", help=f"Off: {tch.STEPS[key].skipped}")
+step = st.select_slider(
+    "Step through", list(stages), format_func=lambda s: tch.STEPS[s].title, key="how_step"
+)
+picture, text = st.columns([1, 4])
+picture.image(stages[step], width=160)
+info = tch.STEPS[step]
+text.markdown(
+    f"**{info.title}.** {info.does}" + (f" {view.description}." if step == "model" else "")
+)
+if step in skip:
+    text.warning(f"Switched off: {info.skipped}")
+full, left, right = ablation[0], *text.columns(2)
+share = f"{full['confidence']:.0%} of the vote"
+left.metric("Prediction with every step", full["label"], share, "off", delta_arrow="off")
+colour = "normal" if label == full["label"] else "inverse"  # red when the prediction changed
+share = f"{proba[label]:.0%} of the vote"
+right.metric("With the steps switched as above", label, share, colour, delta_arrow="off")
+st.markdown("**What each step is for:** the prediction with one step switched off at a time.")
+share = st.column_config.NumberColumn("share of the vote", format="percent")
+st.dataframe(
+    pd.DataFrame(ablation).drop(columns="skipped"),
+    hide_index=True,
+    key="how_ablation",
+    column_config={"confidence": share, "switched_off": "switched off", "label": "prediction"},
+)
+
+st.header(f"2. The distance to every training digit ({len(distances):,})")
+st.markdown(
+    "The model measures the straight-line (euclidean) distance between the "
+    f"{view.description.split(':')[0]} of the drawing and those of every training digit. "
+    f"The nearest is at {found.dist[0, 0]:.2f}; half of them are farther than "
+    f"{np.median(distances):.2f}. Only the k nearest get a say."
+)
+nearest = found.dist[0, :k], found.neigh_labels[0, :k]
+st.plotly_chart(
+    charts.distance_histogram(distances, ui.get_data().y_train, label, *nearest), key="how_hist"
+)
+
+st.header("3. The nearest neighbours vote")
+st.slider("Neighbours that vote (k)", 1, found.dist.shape[1], key="how_k")
+votes = tch.vote_table(found, k, spec.weights)
+pictures = tch.neighbour_pictures(view.image, neighbour_images[:k])
+captions = ["**the drawing**", *(f"**{r['label']}** · d={r['distance']:.2f}" for r in votes)]
+for column, picture, text in zip(st.columns(k + 1), pictures, captions, strict=True):
+    column.image(picture, width=84)
+    column.caption(text)
+st.caption(
+    "Top: the drawing and its neighbours as the model compares them; below each neighbour: "
+    "|drawing − neighbour|, dark where they differ (the lighter, the nearer)."
+)
+table, bars = st.columns([2, 3])
+table.dataframe(
+    pd.DataFrame(votes).drop(columns="rank"),
+    hide_index=True,
+    key="how_votes",
+    column_config={
+        "share": st.column_config.NumberColumn(format="percent"),
+        "index": "training digit",
+        "distance": st.column_config.NumberColumn(format="%.3f"),
+        "weight": st.column_config.NumberColumn(format="%.3f"),
+    },
+)
+table.caption(
+    "Closer neighbours weigh more: weight = 1 / distance."
+    if spec.weights == "distance"
+    else "Every neighbour has one vote."
+)
+bars.plotly_chart(charts.vote_bars(proba), key="how_vote")
+
+st.header("4. The same KNN in a dozen lines of numpy")
+st.markdown(
+    "Below is the whole algorithm in plain numpy, run on the same features and training "
+    "digits as the model, beside the model's own (scikit-learn) result."
+)
+table, verdict = st.columns([3, 2])
+columns, same = tch.side_by_side(scratch, found, k)
+index = ["prediction", "nearest 3 digits", "nearest distance"]
+table.dataframe(pd.DataFrame(columns, index=index), key="how_scratch")
+if same:
+    verdict.success(f"Same prediction, same {k} neighbours as the scikit-learn model.")
+else:
+    verdict.error("They disagree (a tie between equally distant neighbours?).")
+if verdict.button("Compare them on 200 test digits", key="how_check"):
+    check = tch.agreement(model, ui.get_data().x_test[:200])
+    verdict.metric("Same prediction", f"{check['same']} of {check['n']}")
+st.code(inspect.getsource(tch.knn_from_scratch), language="python")
