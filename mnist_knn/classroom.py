@@ -157,7 +157,7 @@ def cross_validated_labels(
     n_rows = len(model.source_index_)
     class_rows = int(np.sum(model.source_index_ >= n_base))
     width = min(k + class_rows, n_rows)  # enough to keep k after striking every drawing
-    dist, rows = knn.kneighbors(model[:-1].transform(images), n_neighbors=width)
+    dist, rows = knn.kneighbors(model.features(images), n_neighbors=width)
     source = model.source_index_[rows]
     is_drawing = source >= n_base
     drawing_fold = fold[np.where(is_drawing, source - n_base, 0)]

@@ -163,13 +163,29 @@ class KNNPipeline(Pipeline):
         self.train_labels_ = np.asarray(labels, dtype=np.uint8)
         return self
 
+    def features(self, X):
+        """``X`` through every step but the KNN (what the neighbours are searched on).
+
+        Applies the steps directly rather than through Pipeline's machinery, whose
+        per-call checks cost more than the features of one drawing; each step
+        still validates its input and refuses to run unfitted.
+        """
+        for _, step in self.steps[:-1]:
+            if step is not None and step != "passthrough":  # Pipeline's "skip this step"
+                X = step.transform(X)
+        return X
+
     def predict(self, X, **params):
-        with _one_thread_if_small(X):
+        if params:
             return super().predict(X, **params)
+        with _one_thread_if_small(X):
+            return self.steps[-1][1].predict(self.features(X))
 
     def predict_proba(self, X, **params):
-        with _one_thread_if_small(X):
+        if params:
             return super().predict_proba(X, **params)
+        with _one_thread_if_small(X):
+            return self.steps[-1][1].predict_proba(self.features(X))
 
     def kneighbors(self, X, n_neighbors=None, return_distance=True):
         """Distances and indices of the nearest neighbours of ``X`` in the training set.
@@ -178,7 +194,7 @@ class KNNPipeline(Pipeline):
         matching (shifted or rotated) copy was made from.
         """
         with _one_thread_if_small(X):
-            features = self[:-1].transform(X)
+            features = self.features(X)
             dist, ind = self.steps[-1][1].kneighbors(features, n_neighbors=n_neighbors)
         ind = self.source_index_[ind]
         return (dist, ind) if return_distance else ind
@@ -192,7 +208,7 @@ class KNNPipeline(Pipeline):
         knn = self.steps[-1][1]
         k = k or knn.n_neighbors
         with _one_thread_if_small(X):
-            features = self[:-1].transform(X)
+            features = self.features(X)
             dist, rows = knn.kneighbors(features, n_neighbors=max(n_neighbors, k))
         neigh_labels = self.train_labels_[rows]
         proba = vote(dist, neigh_labels, k, weights or knn.weights)

@@ -112,7 +112,10 @@ def _as_array(image) -> np.ndarray:
         raise ImageError(f"an image has 1 to 4 channels, got shape {arr.shape}")
     if arr.ndim not in (2, 3) or min(arr.shape[:2], default=0) < 1:
         raise ImageError(f"expected an image of shape (H, W) or (H, W, C), got {arr.shape}")
-    arr = arr.astype(np.float64)
+    # Up to 16-bit integers are exact in float32, which halves the work on a
+    # 280x280 canvas; wider integers and floats keep float64's range.
+    small = np.issubdtype(arr.dtype, np.integer) and arr.dtype.itemsize <= 2
+    arr = arr.astype(np.float32 if small else np.float64)
     if not np.isfinite(arr).all():
         raise ImageError("the image contains NaN or infinite values")
     return arr
@@ -146,7 +149,8 @@ def extract_ink(image) -> np.ndarray:
                 return (alpha - alpha.min()) / (alpha.max() - alpha.min())
             arr = arr[..., :-1]
         # Luminance (ITU-R 601, as PIL's "L" conversion) of whatever colours remain.
-        arr = arr[..., 0] if arr.shape[2] == 1 else arr @ np.array([0.299, 0.587, 0.114])
+        luminance = np.array([0.299, 0.587, 0.114], dtype=arr.dtype)
+        arr = arr[..., 0] if arr.shape[2] == 1 else arr @ luminance
     border = np.concatenate([arr[0], arr[-1], arr[:, 0], arr[:, -1]])
     background = float(np.median(border))
     ink = np.abs(arr - background)
@@ -350,6 +354,23 @@ def adjust_stroke(
     return np.maximum(shrunk, skeleton * fine)
 
 
+def even_strokes(
+    cropped: np.ndarray, stroke_band: tuple[float, float] = STROKE_BAND
+) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+    """Bring a cropped digit's stroke width into ``stroke_band`` and fit it into 20 px.
+
+    Returns (fitted, fine, width, adjusted): the digit fitted into 20 px, the crop
+    fitted into :data:`FINE` px where strokes are measured, the measured width
+    (pixels of the 20 px box) and ``fine`` with its strokes grown or shrunk.
+    """
+    fine = fit_box(cropped, FINE)
+    width, skeleton = measure_stroke(fine)
+    adjusted = adjust_stroke(fine, width, skeleton, stroke_band)
+    # Growing strokes widens the ink's box: fit the new box, as MNIST fits the pen's.
+    top, left, bottom, right = ink_box(adjusted)
+    return fit_box(adjusted[top:bottom, left:right]), fine, width, adjusted
+
+
 def preprocess_steps(image, stroke_band: tuple[float, float] | None = STROKE_BAND) -> Steps:
     """Run the whole preprocessing and return every intermediate image.
 
@@ -379,12 +400,7 @@ def preprocess_steps(image, stroke_band: tuple[float, float] | None = STROKE_BAN
     if stroke_band is None:
         fitted = fit_box(cropped)
     else:
-        fine = fit_box(cropped, FINE)
-        width, skeleton = measure_stroke(fine)
-        adjusted = adjust_stroke(fine, width, skeleton, stroke_band)
-        # Growing strokes widens the ink's box: fit the new box, as MNIST fits the pen's.
-        top2, left2, bottom2, right2 = ink_box(adjusted)
-        fitted = fit_box(adjusted[top2:bottom2, left2:right2])
+        fitted, fine, width, adjusted = even_strokes(cropped, stroke_band)
     centred = centre_by_mass(fitted)
     peak = centred.max()
     if peak <= 0:  # only possible for sub-threshold specks lost by resampling

@@ -18,13 +18,14 @@ from .preprocess import (
     EmptyDrawingError,
     Steps,
     centre_by_mass,
+    even_strokes,
     extract_ink,
     fit_box,
     ink_box,
 )
 
 # Preprocessing steps a student can switch off (the ink extraction always runs).
-PREPROCESSING = ("crop", "fit", "centre")
+PREPROCESSING = ("crop", "stroke", "fit", "centre")
 # Feature steps of a pipeline that work on images and can be skipped for one drawing.
 IMAGE_STEPS = ("deskew", "blur")
 
@@ -57,6 +58,15 @@ STEPS = {
             "Cropped",
             "Cut to the bounding box of the ink, so where you drew stops mattering.",
             "The whole canvas is kept, margins and all.",
+        ),
+        StepInfo(
+            "stroke",
+            "Stroke",
+            "Stroke width evened",
+            "Measured on the digit scaled to 80 px, strokes are grown or thinned into "
+            "MNIST's typical width (2-3 px once fitted into 20 px), so a fine pen and a "
+            "fat brush look alike.",
+            "The strokes keep the width they were drawn with.",
         ),
         StepInfo(
             "fit",
@@ -174,8 +184,11 @@ def preprocess_with(image, skip: Iterable[str] = ()) -> Steps:
     ----------
     image : PIL.Image.Image or array-like
         A drawing, as :func:`~mnist_knn.preprocess.to_mnist` accepts.
-    skip : iterable of {"crop", "fit", "centre"}
+    skip : iterable of {"crop", "stroke", "fit", "centre"}
         ``crop``: keep the whole canvas instead of the ink's bounding box.
+        ``stroke``: keep the strokes as drawn instead of evening their width (also
+        skipped with ``crop`` or ``fit``: strokes are measured on the cropped digit
+        at the fitted scale).
         ``fit``: shrink by the factor that takes the canvas to 28×28 instead of
         fitting the longer side to 20 px. ``centre``: paste the digit where it was
         on the canvas instead of centring its mass. With nothing skipped the
@@ -195,11 +208,14 @@ def preprocess_with(image, skip: Iterable[str] = ()) -> Steps:
     region = (0, 0, height, width) if "crop" in skip else box
     top, left, bottom, right = region
     cropped = ink[top:bottom, left:right]
+    fine = stroke = adjusted = None
     if "fit" in skip:
         # Whatever scale takes the whole canvas to 28x28, applied to the region.
         fitted = fit_box(cropped, max(1, round(max(cropped.shape) * SIZE / max(height, width))))
-    else:
+    elif skip & {"stroke", "crop"}:  # strokes are measured on the cropped digit
         fitted = fit_box(cropped, BOX)
+    else:
+        fitted, fine, stroke, adjusted = even_strokes(cropped)
     if "centre" in skip:
         centred = _paste_where_drawn(fitted, region, (height, width))
     else:
@@ -208,7 +224,7 @@ def preprocess_with(image, skip: Iterable[str] = ()) -> Steps:
     if peak <= 0:
         raise EmptyDrawingError("the drawing is empty: draw a digit")
     result = np.rint(centred / peak * 255).astype(np.uint8)
-    return Steps(ink, box, cropped, fitted, centred, result)
+    return Steps(ink, box, cropped, fitted, centred, result, fine, stroke, adjusted)
 
 
 def _paste_where_drawn(fitted: np.ndarray, region, canvas_shape) -> np.ndarray:
@@ -372,6 +388,7 @@ def stage_images(drawing, explanation: Explanation) -> dict[str, np.ndarray]:
         "canvas": np.asarray(drawing),
         "ink": ink_pixels(steps.ink),
         "crop": ink_pixels(steps.cropped),
+        "stroke": ink_pixels(steps.cropped if steps.adjusted is None else steps.adjusted),
         "fit": ink_pixels(steps.fitted),
         "centre": ink_pixels(steps.centred),
         **{name: ink_pixels(image) for name, image in view.stages.items()},
@@ -467,7 +484,7 @@ def knn_from_scratch(train_X, train_y, queries, k: int, weights: str = "distance
 def scratch_for_model(model: KNNPipeline, features: np.ndarray, k=None, weights=None):
     """Run :func:`knn_from_scratch` on the model's own training features and settings.
 
-    ``features`` are model inputs after the feature steps (``model[:-1].transform``).
+    ``features`` are model inputs after the feature steps (``model.features``).
     Indices are mapped back to training digits as :meth:`KNNPipeline.kneighbors` does.
     """
     knn = model.steps[-1][1]
@@ -501,7 +518,7 @@ def side_by_side(scratch, neighbours: Neighbours, k: int) -> tuple[dict, bool]:
 
 def agreement(model: KNNPipeline, images: np.ndarray) -> dict:
     """Classify ``images`` with the model and with :func:`knn_from_scratch`; count agreements."""
-    features = model[:-1].transform(images)
+    features = model.features(images)
     ours = scratch_for_model(model, features)[0]
     theirs = model.predict(images)
     return {

@@ -647,6 +647,13 @@ def drawing_steps(drawing, name: str | None = None) -> Steps | None:
     return None
 
 
+def share_drawing(drawing) -> None:
+    """Keep the Draw page's drawing (canvas array or uploaded image) for the teaching pages."""
+    if drawing is not None and not isinstance(drawing, np.ndarray):
+        drawing = np.asarray(drawing.convert("RGBA"))
+    st.session_state[CURRENT_DRAWING_KEY] = drawing
+
+
 def current_drawing() -> np.ndarray | None:
     """The Draw page's latest canvas (see :data:`CURRENT_DRAWING_KEY`), or None if it has no ink."""
     value = st.session_state.get(CURRENT_DRAWING_KEY)

@@ -57,9 +57,6 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     with streamlit_server() as url, chromium() as browser:
         page = browser.new_page(viewport={"width": args.width, "height": args.height})
-        # Streamlit runs a page of pages/ on its own (multipage v1) until the router has
-        # called st.navigation once in this server: load the router first.
-        open_page(page, url)
         for spec in args.pages:
             name, _, tab = spec.partition("@")
             open_page(page, f"{url}/{'' if name == 'home' else name}")

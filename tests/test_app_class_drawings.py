@@ -20,7 +20,7 @@ def open_page(room: str | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=180)
     if room is not None:
         at.session_state["class_room"] = room
-    at.switch_page("pages/class_drawings.py").run()
+    at.switch_page("app_pages/class_drawings.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -207,6 +207,6 @@ def test_the_store_can_come_from_streamlit_secrets(tmp_path, monkeypatch):
     save_class(DrawingStore(path), load_artifact("default"), {"secret room": 3})
     at = AppTest.from_file(APP, default_timeout=180)
     at.secrets["MNIST_KNN_STORE"] = str(path)
-    at.switch_page("pages/class_drawings.py").run()
+    at.switch_page("app_pages/class_drawings.py").run()
     assert not at.exception
     assert at.selectbox(key="class_filter_room").options == ["All rooms", "secret room · 3"]

@@ -20,7 +20,7 @@ def open_page(name: str, **state) -> AppTest:
     for key, value in state.items():
         at.session_state[key] = value
     # AppTest maps a page file to its st.navigation entry only after a first run.
-    at.run().switch_page(f"pages/{name}.py").run()
+    at.run().switch_page(f"app_pages/{name}.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -56,10 +56,12 @@ def test_how_it_works_explains_a_test_digit_without_a_drawing():
     assert ablation["switched_off"].tolist() == [
         "nothing",
         "Cropped",
+        "Stroke width evened",
         "Fitted to 20×20",
         "Centred by mass",
         "Deskewed",
-        "Cropped, Fitted to 20×20, Centred by mass, Deskewed",
+        "Blurred",  # the default preset's image steps: deskew, then blur
+        "Cropped, Stroke width evened, Fitted to 20×20, Centred by mass, Deskewed, Blurred",
     ]
     assert metric(at, "Prediction with every step") == "7"
     assert len(frame(at, "share")) == 4  # the default preset's k
@@ -109,8 +111,10 @@ def test_how_it_works_upload_and_a_bad_upload():
 
 def test_how_it_works_on_the_baseline_preset_has_no_deskew_step():
     at = open_page("how_it_works", preset="baseline")
-    assert len(frame(at, "switched_off")) == 5
-    assert [t.key for t in at.toggle] == ["how_on_crop", "how_on_fit", "how_on_centre"]
+    assert len(frame(at, "switched_off")) == 6
+    assert [t.key for t in at.toggle] == [
+        "how_on_crop", "how_on_stroke", "how_on_fit", "how_on_centre"
+    ]  # fmt: skip
     assert any("between the 784 numbers of the drawing" in m.value for m in at.markdown)
 
 
@@ -131,12 +135,13 @@ def test_compare_models_builds_on_request_then_shows_the_table(models_dir):
         "Random forest",
         "KNN (baseline)",
         "KNN (default)",
+        "KNN (best)",
     ]
     assert (table["accuracy"] > 0.75).all() and (table["n_train"] == 3000).all()
     assert (table["errors"] == ((1 - table["accuracy"]) * 500).round()).all()
     assert at.segmented_control(key="cmp_metric").value == "accuracy"
     votes = frame(at, "probability")
-    assert len(votes) == 6 and set(votes["prediction"]) <= set("0123456789")
+    assert len(votes) == 7 and set(votes["prediction"]) <= set("0123456789")
     assert votes["probability"].tolist()[1:3] == ["", ""]  # the SVMs
     # A later visit reads the artifact and shows the same table at once.
     again = open_page("compare_models", **{ui.CURRENT_DRAWING_KEY: np.asarray(stroke_image(ONE))})

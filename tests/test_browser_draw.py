@@ -35,9 +35,7 @@ def app():
 def draw_page(app):
     url, browser = app
     page = browser.new_page(viewport={"width": 1400, "height": 900})
-    # In through the home page, as people come: on a fresh server, Streamlit
-    # serves a first visit straight to /draw as an old-style pages/ page,
-    # without the router (PagesManager.uses_pages_directory).
+    # In through the home page, as people come.
     open_page(page, url)
     page.get_by_role("link", name="Draw", exact=True).click()
     # The model is ready once the blank canvas's prompt shows.

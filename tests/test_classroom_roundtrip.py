@@ -44,7 +44,7 @@ def draw_and_answer(digit: int, seed: int, correct: bool) -> tuple[int, int]:
 def class_page() -> AppTest:
     at = AppTest.from_file(str(HERE.parent / "streamlit_app.py"), default_timeout=180)
     at.session_state["class_room"] = ROOM
-    at.switch_page("pages/class_drawings.py").run()
+    at.switch_page("app_pages/class_drawings.py").run()
     assert not at.exception
     return at
 

@@ -24,7 +24,7 @@ def png(image: Image.Image) -> bytes:
 def draw_page():
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
-    at.switch_page("pages/draw.py").run()
+    at.switch_page("app_pages/draw.py").run()
     assert not at.exception
     return at
 

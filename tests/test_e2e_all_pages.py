@@ -10,9 +10,15 @@ pytestmark = BROWSER
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
+def browser():
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory, browser):
     store = tmp_path_factory.mktemp("store") / "drawings.sqlite"
-    with streamlit_server(env={"MNIST_KNN_STORE": str(store)}) as url, chromium() as browser:
+    with streamlit_server(env={"MNIST_KNN_STORE": str(store)}) as url:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         open_page(page, url)
         yield page
@@ -42,3 +48,19 @@ def test_every_page_opens_without_an_exception(app):
         assert body.strip(), f"{title} is empty"
         seen.append(title)
     assert "Draw" in seen and "Metrics" in seen and "Class drawings" in seen
+
+
+def test_a_deep_link_on_a_fresh_server_runs_the_router(browser):
+    """The first visit a new server gets may be a shared link straight to a page.
+
+    Streamlit 1.67 runs a *pages/* folder beside the entry point as an old-style
+    multipage app until st.navigation has run once; the pages live in app_pages/
+    so that a deep link always goes through the router (layout, shared sidebar).
+    """
+    with streamlit_server() as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        open_page(page, f"{url}/metrics")
+        page.get_by_text("Model preset").wait_for(timeout=60_000)
+        assert page.locator('[data-testid="stSidebarNav"] a').count() >= 10
+        assert page.locator('[data-testid="stException"]').count() == 0
+        page.close()

@@ -21,7 +21,6 @@ def app(small_mnist):
     pytest.importorskip("playwright")
     with streamlit_server() as url, chromium() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        # Until the entry point has run once, Streamlit serves deep links as legacy pages/.
         open_page(page, url)
         yield url, page
 

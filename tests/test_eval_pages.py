@@ -6,6 +6,7 @@ models/: the first page builds the artifacts it needs, as a first start would.
 
 import base64
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +31,7 @@ def run_page(name: str, **state) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=300)
     for key, value in state.items():
         at.session_state[key] = value
-    at.switch_page(f"pages/{name}.py")
+    at.switch_page(f"app_pages/{name}.py")
     at.run()
     assert_ok(at)
     return at
@@ -72,7 +73,7 @@ def test_navigation_groups_the_evaluation_pages():
     source = Path(APP).read_text()
     assert '"Evaluation": [' in source
     for name in EVALUATION_PAGES:
-        assert f'st.Page("pages/{name}.py"' in source
+        assert re.search(rf'st\.Page\(\s*"app_pages/{name}\.py"', source), name
 
 
 def test_dataset_page():

@@ -112,13 +112,13 @@ def test_sample_drawing_is_a_canvas_that_preprocesses_back_to_the_digit(data, de
 
 def test_model_view_skips_deskew_for_the_drawing_only(default):
     digit = to_mnist(stroke_image([(0.35, 0.2), (0.6, 0.8)]))  # a slanted 1
-    plain = tch.model_view(default, digit, ["deskew"])
+    plain = tch.model_view(default, digit, ["deskew", "blur"])
     np.testing.assert_allclose(plain.image, digit / 255, atol=1e-6)
     straight = tch.model_view(default, digit)
     assert np.abs(straight.image - plain.image).sum() > 10
-    assert straight.features.shape == plain.features.shape == (1, 50)
-    assert "50 numbers" in straight.description
-    assert set(straight.stages) == {"deskew"} and straight.seen.shape == (28, 28)
+    assert straight.features.shape == plain.features.shape == (1, 60)
+    assert "60 numbers" in straight.description
+    assert set(straight.stages) == {"deskew", "blur"} and straight.seen.shape == (28, 28)
 
 
 def test_explain_reads_synthetic_digits(default, baseline):
@@ -132,7 +132,8 @@ def test_explain_reads_synthetic_digits(default, baseline):
 def test_ablation_rows(default):
     rows = tch.ablation(default, _small_one_in_a_corner())
     assert [row["skipped"] for row in rows] == [
-        (), ("crop",), ("fit",), ("centre",), ("deskew",), ("crop", "fit", "centre", "deskew")
+        (), ("crop",), ("stroke",), ("fit",), ("centre",), ("deskew",), ("blur",),
+        ("crop", "stroke", "fit", "centre", "deskew", "blur"),
     ]  # fmt: skip
     assert rows[0]["switched_off"] == "nothing" and rows[1]["switched_off"] == "Cropped"
     assert rows[0]["label"] == 1
@@ -164,7 +165,8 @@ def test_distances_with_augmentation_are_per_original_digit(data):
 
 def test_neighbour_images_are_deskewed_like_the_training_set(default, data):
     images = tch.neighbour_images(default, data.x_train[:3])
-    expected = default.named_steps["deskew"].transform(data.x_train[:3])
+    deskewed = default.named_steps["deskew"].transform(data.x_train[:3])
+    expected = default.named_steps["blur"].transform(deskewed)
     np.testing.assert_allclose(images, np.clip(expected, 0, 1))
 
 
@@ -187,7 +189,9 @@ def test_stage_images_are_framed_squares(default):
     drawing = np.asarray(stroke_image(SEVEN))
     explanation = tch.explain(default, drawing)
     stages = tch.stage_images(drawing, explanation)
-    assert list(stages) == ["canvas", "ink", "crop", "fit", "centre", "deskew", "model"]
+    assert list(stages) == [
+        "canvas", "ink", "crop", "stroke", "fit", "centre", "deskew", "blur", "model"
+    ]  # fmt: skip
     for picture in stages.values():
         assert picture.shape == (140, 140) and picture.dtype == np.uint8
         assert picture[0].max() == picture[0].min() == 200  # the frame
