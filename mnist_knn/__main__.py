@@ -120,6 +120,9 @@ def cmd_select(args) -> int:
     return 0
 
 
+NOTES_MARKER = "<!-- notes: kept by bench --output -->"
+
+
 def cmd_bench(args) -> int:
     from .bench import machine, markdown_table, run_bench
 
@@ -145,7 +148,12 @@ def cmd_bench(args) -> int:
             "peak RSS (includes Python, the libraries and MNIST itself).\n\n"
             f"Machine: {machine()}\n\n{table}"
         )
-        atomic_write_bytes(Path(args.output), text.encode())
+        # Hand-written notes below the marker survive a re-run.
+        path = Path(args.output)
+        old = path.read_text() if path.exists() else ""
+        if NOTES_MARKER in old:
+            text += "\n" + old[old.index(NOTES_MARKER) :]
+        atomic_write_bytes(path, text.encode())
         print(f"wrote {args.output}")
     return 0
 
