@@ -101,8 +101,9 @@ with right:
         config={"displayModeBar": False},
     )
     (st.success if verdict.sure else st.warning)(verdict.reason)
-    # Classroom mode: the class's confirmed drawings become a second test set.
-    ui.drawing_feedback(steps.result, drawing, reading.label, reading.proba, preset, k)
+
+# Classroom mode: the class's confirmed drawings become a second test set.
+ui.drawing_feedback(steps.result, drawing, reading.label, reading.proba, preset, k)
 
 st.markdown(f"#### Why: the {k} training digit{'s' if k > 1 else ''} closest to yours")
 st.image(

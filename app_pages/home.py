@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from mnist_knn import PRESETS, ui
+from mnist_knn import PRESETS, charts, ui
 
 preset = ui.current_preset()
 artifact = ui.get_artifact(preset)
@@ -14,6 +14,8 @@ st.markdown(
     "drawing with the 60,000 handwritten digits of **MNIST** and lets the closest ones vote. "
     "The other pages show how good that is, and where it goes wrong."
 )
+
+st.page_link("app_pages/draw.py", label="**Draw a digit**", icon="✏️")
 
 col1, col2, col3 = st.columns(3)
 col1.metric(
@@ -32,14 +34,14 @@ st.caption(
 st.subheader("How it works")
 st.markdown(
     "1. Your drawing is turned into a 28×28 image the way MNIST's digits were made: "
-    "cropped to the ink, scaled into a 20×20 box, centred by its centre of mass.\n"
+    "cropped to the ink, its strokes evened to MNIST's pen width, scaled into a 20×20 box, "
+    "centred by its centre of mass.\n"
     "2. The model measures the distance from it to every training digit.\n"
     "3. The *k* closest digits vote, closer ones counting more; the vote shares are the "
     "probabilities you see."
 )
 st.subheader("Some of the digits it learned from")
 st.image(
-    [ui.digit_image(img, 3) for img in data.x_train[:16]],
-    caption=[str(label) for label in data.y_train[:16]],
-    width=84,
+    ui.digit_image(charts.tile(data.x_train[:20], ncols=10), 2),
+    caption="The first 20 training digits: " + " ".join(str(y) for y in data.y_train[:20]),
 )

@@ -81,6 +81,19 @@ async def open_draw_page(browser, url: str):
     return context, page
 
 
+async def clear(page) -> None:
+    await page.get_by_role("button", name="Clear").click()
+    await page.locator(PREDICTION).wait_for(state="detached", timeout=TIMEOUT)
+    await page.wait_for_selector(IDLE, timeout=TIMEOUT)
+    # The new (cleared) canvas loads its empty drawing asynchronously.
+    layer = page.locator("canvas.dc-canvas.lower-canvas").last
+    await page.wait_for_function(
+        "c => c.getContext('2d').getImageData(2, 2, 1, 1).data[3] === 255",
+        arg=await layer.element_handle(),
+        timeout=TIMEOUT,
+    )
+
+
 async def session(page, rounds: int, results: list, errors: list, number: int) -> None:
     for _ in range(rounds):
         for points, expected in ((ONE, "1"), (ZERO, "0")):
@@ -89,19 +102,11 @@ async def session(page, rounds: int, results: list, errors: list, number: int) -
                 start = time.perf_counter()
                 await page.wait_for_function(SHOWS, arg=expected, timeout=TIMEOUT)
                 results.append(time.perf_counter() - start)
+                await clear(page)
             except Exception as exc:  # any failure is a load-test finding, recorded
                 shown = await page.locator(PREDICTION).all_inner_texts()
                 errors.append(f"session {number}: drew {expected}, saw {shown}: {exc!r}"[:300])
-            await page.get_by_role("button", name="Clear").click()
-            await page.locator(PREDICTION).wait_for(state="detached", timeout=TIMEOUT)
-            await page.wait_for_selector(IDLE, timeout=TIMEOUT)
-            # The new (cleared) canvas loads its empty drawing asynchronously.
-            layer = page.locator("canvas.dc-canvas.lower-canvas").last
-            await page.wait_for_function(
-                "c => c.getContext('2d').getImageData(2, 2, 1, 1).data[3] === 255",
-                arg=await layer.element_handle(),
-                timeout=TIMEOUT,
-            )
+                return  # this session's page is in an unknown state
 
 
 async def run(url: str, pid: int, sessions: int, rounds: int) -> dict:
