@@ -37,7 +37,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC, LinearSVC
 from sklearn.tree._tree import Tree
 
-from .data import Mnist, atomic_write_bytes
+from .data import Mnist, atomic_write_bytes, read_npz
 from .model import PRESETS, KNNPipeline, library_versions, load_artifact, models_dir
 
 # Bump when the layout of compare.npz or the meaning of a config field changes.
@@ -268,14 +268,7 @@ def expected_configs() -> dict[str, dict]:
 
 
 def _read_meta(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            meta = json.loads(str(npz["meta"]))
-            arrays = {key: npz[key] for key in npz.files if key != "meta"}
-    except FileNotFoundError:
-        raise
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{path.name} is unreadable ({exc})") from exc
+    meta, arrays = read_npz(path)
     if not isinstance(meta, dict) or not isinstance(meta.get("models"), dict):
         raise ValueError(f"{path.name} is unreadable (no model records)")
     return meta, arrays

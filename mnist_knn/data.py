@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import os
 import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
+import zipfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -169,20 +171,48 @@ def idx_bytes(array: np.ndarray) -> bytes:
     return header + array.astype(_IDX_DTYPES[_IDX_CODES[key]], copy=False).tobytes()
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temp file in the same folder and a rename."""
+def atomic_write(path: str | os.PathLike, write: Callable) -> None:
+    """Call ``write(file)`` on a temp file in ``path``'s folder, then rename it into place.
+
+    A crash or an exception leaves the old file (or nothing) behind, never half a file.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temp file in the same folder and a rename."""
+    atomic_write(path, lambda fh: fh.write(data))
+
+
+def read_npz(path: Path) -> tuple[object, dict[str, np.ndarray]]:
+    """The JSON ``meta`` entry and every array of an .npz artifact, read without pickle.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no file.
+    ValueError
+        ``"<name> is unreadable (…)"`` if it is truncated, corrupt or not such an artifact.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            meta = json.loads(str(npz["meta"]))
+            return meta, {key: npz[key] for key in npz.files if key != "meta"}
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{Path(path).name} is unreadable ({exc})") from exc
 
 
 def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:

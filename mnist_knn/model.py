@@ -7,7 +7,6 @@ import functools
 import json
 import os
 import platform
-import tempfile
 import time
 import warnings
 import zipfile
@@ -23,7 +22,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 from threadpoolctl import ThreadpoolController
 
-from .data import PROJECT_ROOT, Mnist, load_mnist
+from .data import PROJECT_ROOT, Mnist, atomic_write, load_mnist, read_npz
 from .evaluation import Evaluation
 from .features import Augment, Blur, Deskew, Flatten
 from .neighbors import BlasKNeighborsClassifier, vote
@@ -320,17 +319,7 @@ def save_artifact(path: Path, artifact: Artifact) -> None:
     for field in ("y_true", "y_pred", "proba", "neigh_ind", "neigh_dist"):
         arrays[f"eval/{field}"] = getattr(artifact.evaluation, field)
     arrays["meta"] = np.array(json.dumps(artifact.meta))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda fh: np.savez(fh, **arrays))
 
 
 def read_artifact(path: Path, preset: Preset, data: Mnist) -> Artifact:
@@ -343,14 +332,7 @@ def read_artifact(path: Path, preset: Preset, data: Mnist) -> Artifact:
     ValueError
         If it is corrupt, truncated, of another format, config, data or library version.
     """
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            meta = json.loads(str(npz["meta"]))
-            arrays = {key: npz[key] for key in npz.files if key != "meta"}
-    except FileNotFoundError:
-        raise
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{path.name} is unreadable ({exc})") from exc
+    meta, arrays = read_npz(path)
     if reason := _stale_reason(meta, preset, data):
         raise ValueError(f"{path.name} is {reason}")
     try:

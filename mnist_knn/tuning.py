@@ -14,14 +14,13 @@ from __future__ import annotations
 import io
 import json
 import time
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
-from .data import Mnist, atomic_write_bytes, load_mnist
+from .data import Mnist, atomic_write_bytes, load_mnist, read_npz
 from .evaluation import Evaluation
 from .features import StatelessTransformer
 from .model import (
@@ -233,14 +232,11 @@ def read_tuning(path: Path, preset: Preset, data: Mnist) -> Tuning:
     ValueError
         If it is corrupt, or was computed for another config, data or library version.
     """
+    meta, arrays = read_npz(path)
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            meta = json.loads(str(npz["meta"]))
-            ks, weights, fold_accuracy = npz["ks"], npz["weights"], npz["fold_accuracy"]
-    except FileNotFoundError:
-        raise
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{path.name} is unreadable ({exc})") from exc
+        ks, weights, fold_accuracy = arrays["ks"], arrays["weights"], arrays["fold_accuracy"]
+    except KeyError as exc:
+        raise ValueError(f"{path.name} is unreadable (no {exc} array)") from None
     if reason := _problem(meta, preset, data):
         raise ValueError(f"{path.name} is {reason}")
     weights = tuple(str(w) for w in weights)
