@@ -82,6 +82,21 @@ def _cached_artifact(preset: str) -> Artifact:
         return load_artifact(preset, data=get_data())
 
 
+def _build_visibly(label: str, build, done):
+    """``build(progress)`` inside an ``st.status`` with a progress bar, so nothing looks frozen.
+
+    ``done(result)`` is the status's label once finished. Stale-artifact warnings
+    are silenced: the status itself says that something is being built.
+    """
+    with st.status(label, expanded=True) as status:
+        bar = st.progress(0.0, text="starting")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", StaleArtifactWarning)
+            result = build(lambda fraction, text: bar.progress(min(fraction, 1.0), text=text))
+        status.update(label=done(result), state="complete", expanded=False)
+    return result
+
+
 def get_artifact(preset: str | None = None) -> Artifact:
     """The fitted model and test evaluation of ``preset``, shared by all sessions.
 
@@ -97,18 +112,11 @@ def get_artifact(preset: str | None = None) -> Artifact:
         st.stop()
     problem = artifact_problem(preset, data)
     if problem:
-        with st.status(f"Building the **{preset}** model ({problem})…", expanded=True) as status:
-            bar = st.progress(0.0, text="starting")
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", StaleArtifactWarning)
-                artifact = load_artifact(
-                    preset, data=data, progress=lambda f, msg: bar.progress(min(f, 1.0), text=msg)
-                )
-            status.update(
-                label=f"Built the {preset} model in {artifact.meta['build_seconds']:.0f} s",
-                state="complete",
-                expanded=False,
-            )
+        _build_visibly(
+            f"Building the **{preset}** model ({problem})…",
+            lambda progress: load_artifact(preset, data=data, progress=progress),
+            lambda artifact: f"Built the {preset} model in {artifact.meta['build_seconds']:.0f} s",
+        )
         _cached_artifact.clear()
         get_reference.clear()
         nearest.clear()
@@ -127,11 +135,7 @@ def get_tuning(preset: str | None = None) -> Tuning | None:
     run while the app is up is picked up on the next page view.
     """
     preset = preset or current_preset()
-    try:
-        stamp = tuning_path(preset).stat().st_mtime_ns
-    except OSError:
-        stamp = 0
-    return _cached_tuning(preset, stamp)
+    return _cached_tuning(preset, _mtime(tuning_path(preset)))
 
 
 def run_tuning(preset: str) -> Tuning:
@@ -139,18 +143,11 @@ def run_tuning(preset: str) -> Tuning:
 
     If another session is already computing it, waits for that result instead.
     """
-    with st.status(f"Cross-validating the **{preset}** preset…", expanded=True) as status:
-        bar = st.progress(0.0, text="starting")
-        tuning = load_tuning(
-            preset,
-            data=get_data(),
-            progress=lambda f, msg: bar.progress(min(f, 1.0), text=msg),
-        )
-        status.update(
-            label=f"Cross-validated {preset} in {tuning.meta['seconds']:.0f} s",
-            state="complete",
-            expanded=False,
-        )
+    tuning = _build_visibly(
+        f"Cross-validating the **{preset}** preset…",
+        lambda progress: load_tuning(preset, data=get_data(), progress=progress),
+        lambda tuning: f"Cross-validated {preset} in {tuning.meta['seconds']:.0f} s",
+    )
     _cached_tuning.clear()
     return tuning
 
@@ -411,25 +408,19 @@ def use_drawings_effect(preset: str, items: Drawings) -> tuple[KNNPipeline, UseE
     cache = _refits()
     if key not in cache:
         artifact = get_artifact(preset)
-        with st.status(
+        result = _build_visibly(
             f"Adding {len(items)} drawings to the training set and refitting **{preset}**…",
-            expanded=True,
-        ) as status:
-            bar = st.progress(0.0, text="starting")
-            result = use_drawings(
+            lambda progress: use_drawings(
                 artifact.preset,
                 get_data(),
                 artifact.model,
                 artifact.evaluation,
                 items.images,
                 items.true_labels,
-                progress=lambda fraction, message: bar.progress(min(fraction, 1.0), text=message),
-            )
-            status.update(
-                label=f"Refitted with {len(items)} drawings in {result[1].seconds:.0f} s",
-                state="complete",
-                expanded=False,
-            )
+                progress=progress,
+            ),
+            lambda result: f"Refitted with {len(items)} drawings in {result[1].seconds:.0f} s",
+        )
         while len(cache) >= 4:  # each holds a model as large as the plain one
             cache.pop(next(iter(cache)))
         cache[key] = result
@@ -772,19 +763,13 @@ def get_comparison(models: bool = False) -> Comparison | None:
 
 def build_comparison() -> Comparison:
     """Train and time what the comparison lacks, inside an ``st.status`` with a progress bar."""
-    with st.status("Training and timing the models…", expanded=True) as status:
-        bar = st.progress(0.0, text="starting")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", StaleArtifactWarning)
-            comparison = load_comparison(
-                get_data(), progress=lambda f, msg: bar.progress(min(f, 1.0), text=msg)
-            )
-        status.update(
-            label=f"Compared {len(comparison.rows)} models in "
-            f"{comparison.meta['build_seconds']:.0f} s",
-            state="complete",
-            expanded=False,
-        )
+    comparison = _build_visibly(
+        "Training and timing the models…",
+        lambda progress: load_comparison(get_data(), progress=progress),
+        lambda comparison: (
+            f"Compared {len(comparison.rows)} models in {comparison.meta['build_seconds']:.0f} s"
+        ),
+    )
     _cached_comparison.clear()
     return comparison
 
@@ -809,14 +794,13 @@ def get_digit_map() -> DigitMap:
     data = get_data()
     problem = map_problem(data)
     if problem:
-        with st.status(f"Building the digit map ({problem})…", expanded=True) as status:
-            bar = st.progress(0.0, text="starting")
-            digit_map = load_map(data, progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
-            status.update(
-                label=f"Mapped {digit_map.meta['n']:,} digits in "
-                f"{digit_map.meta['pca_seconds'] + digit_map.meta['tsne_seconds']:.0f} s",
-                state="complete",
-                expanded=False,
-            )
+        _build_visibly(
+            f"Building the digit map ({problem})…",
+            lambda progress: load_map(data, progress=progress),
+            lambda digit_map: (
+                f"Mapped {digit_map.meta['n']:,} digits in "
+                f"{digit_map.meta['pca_seconds'] + digit_map.meta['tsne_seconds']:.0f} s"
+            ),
+        )
         _cached_map.clear()
     return _cached_map(_mtime(map_path()))
