@@ -2,14 +2,12 @@
 
 import numpy as np
 import streamlit as st
-from streamlit_drawable_canvas import st_canvas
 
 from mnist_knn import PRESETS, charts, explain, ui
 from mnist_knn.drawn import CANVAS, DEFAULT_BRUSH
 from mnist_knn.model import K_MAX
 
 preset = ui.current_preset()
-st.session_state.setdefault("draw_canvas", 0)  # Clear bumps it: a new key is a new, empty canvas
 st.session_state.setdefault("draw_source", "Draw")
 st.session_state.setdefault("draw_k", PRESETS[preset].k)
 st.session_state.setdefault("draw_weights", PRESETS[preset].weights)
@@ -51,25 +49,7 @@ left, middle, right = st.columns([1.25, 1, 1.4], gap="medium")
 name = None
 with left:
     if source == "Draw":
-        canvas = st_canvas(
-            stroke_width=brush,
-            stroke_color="#000000",
-            background_color="#ffffff",
-            height=CANVAS,
-            width=CANVAS,
-            drawing_mode="freedraw",
-            return_image_data=True,
-            key=f"draw_canvas_{st.session_state.draw_canvas}",
-        )
-        drawing = canvas.image_data
-        st.button(
-            "Clear",
-            key="draw_clear",
-            icon=":material/delete:",
-            on_click=lambda: st.session_state.update(draw_canvas=st.session_state.draw_canvas + 1),
-            help="Draw with the mouse or a finger. Undo and redo are in the canvas's "
-            "toolbar, which shows when you point at (or touch) the canvas.",
-        )
+        drawing = ui.drawing_canvas("draw_canvas", brush)
     else:
         drawing, name = ui.image_upload("A picture of one digit", key="draw_upload")
         if drawing is not None:

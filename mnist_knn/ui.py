@@ -14,11 +14,13 @@ from collections.abc import Iterator
 import numpy as np
 import streamlit as st
 from PIL import Image
+from streamlit_drawable_canvas import st_canvas
 
 from . import explain
 from .classroom import UseEffect, use_drawings
 from .compare import Comparison, compare_path, load_comparison, read_comparison
 from .data import Mnist, MnistNotFoundError, load_mnist
+from .drawn import CANVAS
 from .embedding import DigitMap, load_map, map_path, map_problem, read_map
 from .model import (
     DEFAULT_PRESET,
@@ -636,6 +638,59 @@ def drawing_steps(drawing, name: str | None = None) -> Steps | None:
     except ImageError as exc:
         st.error(f"{name or 'The drawing'}: {exc}")
     return None
+
+
+# A key of its own in the canvas's initial drawing, counting Clears: a new value makes
+# the canvas reload its (empty) initial drawing. Fabric.js copies unknown keys onto
+# its canvas object, so the name must not shadow any of Fabric's (such as "clear").
+CLEARS_MARK = "mnistKnnClears"
+
+
+def _clear_canvas(key: str, digest: str | None) -> None:
+    st.session_state[f"{key}_clears"] += 1
+    st.session_state[f"{key}_cleared"] = digest
+
+
+def drawing_canvas(key: str, brush: int) -> np.ndarray | None:
+    """A white canvas to draw a digit on, and a Clear button under it.
+
+    Returns the drawing as the canvas's RGBA array (see :data:`CURRENT_DRAWING_KEY`),
+    or None while there is nothing to read (not drawn on yet, or just cleared).
+
+    Clear empties the canvas in place: the canvas keeps its key and is sent a new
+    empty initial drawing (see :data:`CLEARS_MARK`), which it loads and reports
+    back. A new key would mount a new component instead, and its stylesheet loads
+    after its canvases: for a moment (seconds on a busy machine) the drawing layer
+    sits below the white box and strokes made on the box are lost. Until the
+    cleared canvas reports back, the component still holds the drawing that was
+    on it when Clear was pressed; that one is recognised by its digest and ignored.
+    """
+    clears = st.session_state.setdefault(f"{key}_clears", 0)
+    canvas = st_canvas(
+        stroke_width=brush,
+        stroke_color="#000000",
+        background_color="#ffffff",
+        height=CANVAS,
+        width=CANVAS,
+        drawing_mode="freedraw",
+        initial_drawing={"objects": [], CLEARS_MARK: clears},
+        return_image_data=True,
+        key=key,
+    )
+    png = canvas.image_bytes
+    digest = hashlib.sha256(png).hexdigest() if png else None
+    st.button(
+        "Clear",
+        key=f"{key}_clear",
+        icon=":material/delete:",
+        on_click=_clear_canvas,
+        args=(key, digest),
+        help="Draw with the mouse or a finger. Undo and redo are in the canvas's "
+        "toolbar, which shows when you point at (or touch) the canvas.",
+    )
+    if digest is None or digest == st.session_state.get(f"{key}_cleared"):
+        return None
+    return np.asarray(Image.open(io.BytesIO(png)))
 
 
 def share_drawing(drawing) -> None:

@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -25,6 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.browser import (
     CANVAS,
+    CANVAS_READY,
+    CANVAS_STATE,
     CHROMIUM,
     CHROMIUM_ARGS,
     IDLE,
@@ -64,40 +67,43 @@ async def draw(page, points) -> None:
     await page.mouse.up()
 
 
+async def canvas_ready(page) -> None:
+    """``tests.browser.wait_for_canvas``, asynchronously (see there for why)."""
+    await page.wait_for_selector(IDLE, timeout=TIMEOUT)
+    await page.wait_for_function(CANVAS_READY, polling=100, timeout=TIMEOUT)
+
+
 async def open_draw_page(browser, url: str):
     context = await browser.new_context(viewport={"width": 1400, "height": 900})
     page = await context.new_page()
+    page.frames_sent = 0  # websocket messages to the server (a stroke sends one)
+
+    def count(websocket) -> None:
+        def sent(_) -> None:
+            page.frames_sent += 1
+
+        websocket.on("framesent", sent)
+
+    page.on("websocket", count)
     await page.goto(url)
     await page.wait_for_selector(IDLE, timeout=TIMEOUT)
     await page.get_by_role("link", name="Draw", exact=True).click()
     await page.get_by_text("in the white box").wait_for(timeout=TIMEOUT)
-    layer = page.locator("canvas.dc-canvas.lower-canvas").last
-    await layer.wait_for(timeout=TIMEOUT)
-    await page.wait_for_function(
-        "c => c.getContext('2d').getImageData(2, 2, 1, 1).data[3] === 255",
-        arg=await layer.element_handle(),
-        timeout=TIMEOUT,
-    )
+    await canvas_ready(page)
     return context, page
 
 
 async def clear(page) -> None:
     await page.get_by_role("button", name="Clear").click()
     await page.locator(PREDICTION).wait_for(state="detached", timeout=TIMEOUT)
-    await page.wait_for_selector(IDLE, timeout=TIMEOUT)
-    # The new (cleared) canvas loads its empty drawing asynchronously.
-    layer = page.locator("canvas.dc-canvas.lower-canvas").last
-    await page.wait_for_function(
-        "c => c.getContext('2d').getImageData(2, 2, 1, 1).data[3] === 255",
-        arg=await layer.element_handle(),
-        timeout=TIMEOUT,
-    )
+    await canvas_ready(page)
 
 
 async def session(page, rounds: int, results: list, errors: list, number: int) -> None:
     for _ in range(rounds):
         for points, expected in ((ONE, "1"), (ZERO, "0")):
             try:
+                before = page.frames_sent
                 await draw(page, points)
                 start = time.perf_counter()
                 await page.wait_for_function(SHOWS, arg=expected, timeout=TIMEOUT)
@@ -105,7 +111,18 @@ async def session(page, rounds: int, results: list, errors: list, number: int) -
                 await clear(page)
             except Exception as exc:  # any failure is a load-test finding, recorded
                 shown = await page.locator(PREDICTION).all_inner_texts()
-                errors.append(f"session {number}: drew {expected}, saw {shown}: {exc!r}"[:300])
+                state = await page.locator('[data-testid="stApp"]').get_attribute(
+                    "data-test-script-state"
+                )
+                ink = await page.evaluate(CANVAS_STATE)
+                errors.append(
+                    f"session {number}: drew {expected}, saw {shown}, script {state}, "
+                    f"{page.frames_sent - before} messages sent after the stroke, "
+                    f"[corner alpha, dark pixels] per canvas {ink}: {exc!r}"[:400]
+                )
+                await page.screenshot(
+                    path=Path(tempfile.gettempdir()) / f"load_test_stall_{number}.png"
+                )
                 return  # this session's page is in an unknown state
 
 

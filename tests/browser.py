@@ -109,22 +109,41 @@ CANVAS = "canvas"
 PREDICTION = '[data-testid="stMetric"]:has-text("Prediction") [data-testid="stMetricValue"]'
 
 
-def wait_for_canvas(page, timeout: float = 60_000) -> None:
-    """Wait until the page has run and its canvas is mounted with its initial drawing loaded.
+# The drawing layers (Fabric.js's lower canvas) of the page's drawable canvases, found
+# in the components' shadow roots (which document.querySelector does not pierce).
+_LOWER_CANVASES = """() => {
+  const found = [], layer = 'canvas.dc-canvas.lower-canvas';
+  for (const host of document.querySelectorAll('*')) {
+    if (host.shadowRoot) found.push(...host.shadowRoot.querySelectorAll(layer));
+  }
+  return found;
+}"""
+# [alpha of a corner pixel, dark pixels] of each drawing layer.
+CANVAS_STATE = f"""() => ({_LOWER_CANVASES})().map(c => {{
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let ink = 0;
+  for (let i = 0; i < d.length; i += 4) if (d[i] < 128 && d[i + 3] > 0) ink++;
+  return [d[4 * (2 * c.width + 2) + 3], ink];
+}})"""
+# One canvas, painted white, without ink: the initial (empty) drawing has loaded.
+CANVAS_READY = f"""() => {{
+  const state = ({CANVAS_STATE})();
+  return state.length === 1 && state[0][0] === 255 && state[0][1] === 0;
+}}"""
 
-    Fabric.js loads the initial (empty) drawing asynchronously after mounting,
-    and that wipes anything drawn before it: wait until the drawing layer shows
-    the canvas's white background. The component lives in a shadow root, which
-    locators pierce but ``document.querySelector`` does not.
+
+def wait_for_canvas(page, timeout: float = 60_000) -> None:
+    """Wait until the page has run and has one empty canvas, ready to draw on.
+
+    Fabric.js loads a canvas's initial (empty) drawing asynchronously after
+    mounting and only then takes the brush (in the step that paints the white
+    background): a stroke made earlier is lost. After Clear (a new key) the old,
+    inked canvas stays until the new one is mounted, and it is white in the
+    corners too, so "white" alone is not enough: the canvas must be the only
+    one and without ink.
     """
     page.wait_for_selector(IDLE, timeout=timeout)
-    layer = page.locator("canvas.dc-canvas.lower-canvas").last
-    layer.wait_for(timeout=timeout)
-    page.wait_for_function(
-        "c => c.getContext('2d').getImageData(2, 2, 1, 1).data[3] === 255",
-        arg=layer.element_handle(),
-        timeout=timeout,
-    )
+    page.wait_for_function(CANVAS_READY, polling=100, timeout=timeout)
 
 
 def draw_stroke(page, points, steps: int = 3) -> None:
