@@ -1,20 +1,35 @@
 """Load test: N browser sessions drawing digits at once against one `streamlit run`.
 
-    python scripts/load_test.py [--sessions 20] [--rounds 3]
+    python scripts/load_test.py [--sessions 20] [--rounds 3] [--think 0]
 
 Each session (a Playwright context in one headless Chromium) opens the Draw
-page, then draws a "1" and a "0" ``--rounds`` times, clearing in between. The
-time from mouse-up to the Prediction metric showing the expected digit is
-recorded, and every label is checked. Server memory (RSS of the streamlit
-process) is read with one session open and with all of them open. Uses the
-project's data and models/ (the default preset); bounded in time, loopback only.
+page, then draws a "1" and a "0" ``--rounds`` times, clearing in between. With
+``--think S`` a session looks at each prediction for a random 0.5 S to 1.5 S
+before clearing, as a student would; the default 0 draws back to back.
+
+Measured per drawing, and checked for the right label:
+
+- mouse-up to the Prediction metric showing the digit, in the page (everything:
+  the browser's own work included, and here all the browsers share the server's
+  cores);
+- the server's answer: the stroke's websocket message out to the first message
+  back carrying the Prediction (Chrome's network timestamps), which is what one
+  busy server adds when every student has a device of their own.
+
+Also reported: CPU seconds used by the server and by Chromium during the run,
+and server memory (RSS of the streamlit process) with one session open, with
+all of them open, and after all the drawing. Uses the project's data and
+models/ (the default preset); bounded in time, loopback only.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
+import os
+import random
 import sys
 import tempfile
 import time
@@ -57,6 +72,26 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
+def cpu_seconds(pid: int) -> dict:
+    """CPU seconds used so far by the server (``pid``) and by all Chromium processes."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {"server": 0.0, "chromium": 0.0}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes()
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process has gone
+            continue
+        seconds = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        if int(entry.name) == pid:
+            used["server"] += seconds
+        elif b"chromium" in command:
+            used["chromium"] += seconds
+    return used
+
+
 async def draw(page, points) -> None:
     box = await page.locator(CANVAS).last.bounding_box()
     xy = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in points]
@@ -76,15 +111,21 @@ async def canvas_ready(page) -> None:
 async def open_draw_page(browser, url: str):
     context = await browser.new_context(viewport={"width": 1400, "height": 900})
     page = await context.new_page()
-    page.frames_sent = 0  # websocket messages to the server (a stroke sends one)
+    # Chrome's timestamps (s) of websocket messages out, and of messages back that
+    # carry the Prediction metric (its label is in the protobuf's bytes).
+    page.sent, page.predictions = [], []
+    cdp = await context.new_cdp_session(page)
+    cdp.on("Network.webSocketFrameSent", lambda e: page.sent.append(e["timestamp"]))
 
-    def count(websocket) -> None:
-        def sent(_) -> None:
-            page.frames_sent += 1
+    def received(event) -> None:
+        frame = event["response"]
+        payload = frame["payloadData"]
+        data = base64.b64decode(payload) if frame["opcode"] == 2 else payload.encode()
+        if b"Prediction" in data:
+            page.predictions.append(event["timestamp"])
 
-        websocket.on("framesent", sent)
-
-    page.on("websocket", count)
+    cdp.on("Network.webSocketFrameReceived", received)
+    await cdp.send("Network.enable")
     await page.goto(url)
     await page.wait_for_selector(IDLE, timeout=TIMEOUT)
     await page.get_by_role("link", name="Draw", exact=True).click()
@@ -99,15 +140,25 @@ async def clear(page) -> None:
     await canvas_ready(page)
 
 
-async def session(page, rounds: int, results: list, errors: list, number: int) -> None:
+def server_answer(page, sent_before: int) -> float | None:
+    """Seconds from the first message out after ``sent_before`` to the Prediction back."""
+    if len(page.sent) <= sent_before:
+        return None
+    out = page.sent[sent_before]
+    back = [t for t in page.predictions if t >= out]
+    return back[0] - out if back else None
+
+
+async def session(page, rounds: int, think: float, results: dict, number: int) -> None:
     for _ in range(rounds):
         for points, expected in ((ONE, "1"), (ZERO, "0")):
             try:
-                before = page.frames_sent
                 await draw(page, points)
-                start = time.perf_counter()
+                start, sent_before = time.perf_counter(), len(page.sent)
                 await page.wait_for_function(SHOWS, arg=expected, timeout=TIMEOUT)
-                results.append(time.perf_counter() - start)
+                results["page"].append(time.perf_counter() - start)
+                results["server"].append(server_answer(page, sent_before))
+                await asyncio.sleep(think * random.uniform(0.5, 1.5))  # a student looking
                 await clear(page)
             except Exception as exc:  # any failure is a load-test finding, recorded
                 shown = await page.locator(PREDICTION).all_inner_texts()
@@ -115,9 +166,9 @@ async def session(page, rounds: int, results: list, errors: list, number: int) -
                     "data-test-script-state"
                 )
                 ink = await page.evaluate(CANVAS_STATE)
-                errors.append(
+                results["errors"].append(
                     f"session {number}: drew {expected}, saw {shown}, script {state}, "
-                    f"{page.frames_sent - before} messages sent after the stroke, "
+                    f"{len(page.sent) - sent_before} messages sent after the stroke, "
                     f"[corner alpha, dark pixels] per canvas {ink}: {exc!r}"[:400]
                 )
                 await page.screenshot(
@@ -126,7 +177,19 @@ async def session(page, rounds: int, results: list, errors: list, number: int) -
                 return  # this session's page is in an unknown state
 
 
-async def run(url: str, pid: int, sessions: int, rounds: int) -> dict:
+def percentiles(seconds: list) -> dict:
+    ms = np.array([s for s in seconds if s is not None]) * 1e3
+    if not len(ms):
+        return {"n": 0}
+    return {
+        "n": len(ms),
+        "p50_ms": round(float(np.percentile(ms, 50))),
+        "p95_ms": round(float(np.percentile(ms, 95))),
+        "max_ms": round(float(ms.max())),
+    }
+
+
+async def run(url: str, pid: int, sessions: int, rounds: int, think: float) -> dict:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
@@ -135,37 +198,38 @@ async def run(url: str, pid: int, sessions: int, rounds: int) -> dict:
         )
         first = await open_draw_page(browser, url)
         # One warm-up round, so first-use caches are not counted as per-session growth.
-        await session(first[1], 1, [], [], -1)
+        await session(first[1], 1, 0, {"page": [], "server": [], "errors": []}, -1)
         memory_one = rss_mb(pid)
         opened = [first] + [
             await open_draw_page(browser, url) for _ in range(sessions - 1)
         ]  # opened one by one: page loads are not what is measured
         memory_all_open = rss_mb(pid)
-        results: list[float] = []
-        errors: list[str] = []
-        start = time.perf_counter()
+        results = {"page": [], "server": [], "errors": []}
+        cpu_before, start = cpu_seconds(pid), time.perf_counter()
         await asyncio.gather(
-            *(session(page, rounds, results, errors, i) for i, (_, page) in enumerate(opened))
+            *(session(page, rounds, think, results, i) for i, (_, page) in enumerate(opened))
         )
         wall = time.perf_counter() - start
-        memory_after = rss_mb(pid)
+        cpu_after, memory_after = cpu_seconds(pid), rss_mb(pid)
         for context, _ in opened:
             await context.close()
         await browser.close()
-    times = np.array(results) * 1e3
     return {
         "sessions": sessions,
+        "think_s": think,
         "predictions_expected": sessions * rounds * 2,
-        "predictions_right": len(results),
-        "errors": errors,
-        "p50_ms": float(np.percentile(times, 50)) if len(times) else None,
-        "p95_ms": float(np.percentile(times, 95)) if len(times) else None,
-        "max_ms": float(times.max()) if len(times) else None,
-        "wall_s": wall,
-        "server_mb_one_session": memory_one,
-        "server_mb_all_open": memory_all_open,
-        "server_mb_after_drawing": memory_after,
-        "mb_per_added_session": (memory_after - memory_one) / max(sessions - 1, 1),
+        "predictions_right": len(results["page"]),
+        "errors": results["errors"],
+        "mouse_up_to_prediction_shown": percentiles(results["page"]),
+        "server_answer": percentiles(results["server"]),
+        "wall_s": round(wall, 1),
+        "cpu_cores_used": {
+            name: round((cpu_after[name] - cpu_before[name]) / wall, 2) for name in cpu_after
+        },
+        "server_mb_one_session": round(memory_one, 1),
+        "server_mb_all_open": round(memory_all_open, 1),
+        "server_mb_after_drawing": round(memory_after, 1),
+        "mb_per_added_session": round((memory_after - memory_one) / max(sessions - 1, 1), 2),
     }
 
 
@@ -173,9 +237,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3, help="'1' and '0' pairs per session")
+    parser.add_argument(
+        "--think", type=float, default=0.0, help="mean seconds spent looking at a prediction"
+    )
     args = parser.parse_args()
     with streamlit_server() as url:
-        report = asyncio.run(run(url, url.pid, args.sessions, args.rounds))
+        report = asyncio.run(run(url, url.pid, args.sessions, args.rounds, args.think))
     print(json.dumps(report, indent=1))
     ok = not report["errors"] and report["predictions_right"] == report["predictions_expected"]
     sys.exit(0 if ok else 1)
