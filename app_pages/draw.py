@@ -56,7 +56,8 @@ with left:
             st.image(drawing, caption=name, width=CANVAS)
 
 ui.share_drawing(drawing)  # "How it works" and the other Learn pages explain it too
-steps = ui.drawing_steps(drawing, name)
+with middle:
+    steps = ui.drawing_steps(drawing, name)
 if steps is None:
     middle.info("✏️ **Draw a digit** in the white box: the prediction appears as you draw.")
     st.stop()

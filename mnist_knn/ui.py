@@ -14,7 +14,6 @@ from collections.abc import Iterator
 import numpy as np
 import streamlit as st
 from PIL import Image
-from streamlit_drawable_canvas import st_canvas
 
 from . import explain
 from .classroom import UseEffect, use_drawings
@@ -625,8 +624,9 @@ def image_upload(label: str, key: str):
 def drawing_steps(drawing, name: str | None = None) -> Steps | None:
     """:func:`preprocess_steps` of a drawing, or None when there is nothing to classify.
 
-    A blank drawing is not an error (the page prompts to draw); a blank upload
-    gets a warning, and anything unreadable an ``st.error`` naming ``name``.
+    A blank drawing is not an error (the page prompts to draw); a canvas inked
+    all over and a blank upload get a warning, and anything unreadable an
+    ``st.error`` naming ``name``.
     """
     if drawing is None:
         return None
@@ -635,6 +635,11 @@ def drawing_steps(drawing, name: str | None = None) -> Steps | None:
     except EmptyDrawingError:
         if name:
             st.warning(f"{name}: no digit found, the picture looks blank.")
+        elif np.asarray(drawing)[..., :3].mean() < 128:  # all one colour, and not white
+            st.warning(
+                "The box is inked all over, so there is no digit shape to read. "
+                "Press **Clear** and draw one digit."
+            )
     except ImageError as exc:
         st.error(f"{name or 'The drawing'}: {exc}")
     return None
@@ -665,6 +670,9 @@ def drawing_canvas(key: str, brush: int) -> np.ndarray | None:
     cleared canvas reports back, the component still holds the drawing that was
     on it when Clear was pressed; that one is recognised by its digest and ignored.
     """
+    # Imported here: the component registers itself on import, which needs a running app.
+    from streamlit_drawable_canvas import st_canvas
+
     clears = st.session_state.setdefault(f"{key}_clears", 0)
     canvas = st_canvas(
         stroke_width=brush,

@@ -98,3 +98,24 @@ def test_a_blank_upload_finds_no_digit(draw_page):
     at = upload(draw_page, "blank.png", png(Image.new("RGB", (64, 64), "white")))
     assert at.warning[0].value == "blank.png: no digit found, the picture looks blank."
     assert len(at.metric) == 0 and len(at.error) == 0
+
+
+def covered_canvas_script():
+    import numpy as np
+
+    from mnist_knn import ui
+
+    covered = np.zeros((280, 280, 4), np.uint8)  # the canvas's RGBA, black all over
+    covered[..., 3] = 255
+    blank = np.full((280, 280, 4), 255, np.uint8)
+    assert ui.drawing_steps(covered) is None
+    assert ui.drawing_steps(blank) is None
+
+
+def test_a_canvas_inked_all_over_says_so_and_a_blank_one_does_not():
+    at = AppTest.from_function(covered_canvas_script).run()
+    assert not at.exception
+    assert [w.value for w in at.warning] == [
+        "The box is inked all over, so there is no digit shape to read. "
+        "Press **Clear** and draw one digit."
+    ]
