@@ -264,13 +264,6 @@ async def run(url: str, pid: int, sessions: int, rounds: int, think: float) -> d
         )
         wall = time.perf_counter() - start
         cpu_after, memory_after = cpu_seconds(pid), rss_mb(pid)
-        # The sidebar's model preset per page: another preset is another model in memory.
-        presets = [
-            await page.locator(
-                '[data-testid="stSidebar"] [data-testid="stSelectbox"]'
-            ).first.text_content()
-            for _, page in opened
-        ]
         for context, _ in opened:
             await context.close()
         await browser.close()
@@ -289,7 +282,6 @@ async def run(url: str, pid: int, sessions: int, rounds: int, think: float) -> d
         "pages_visited": sorted(
             {url.rsplit("/", 1)[-1] for _, page in opened for url in page.urls}
         ),
-        "presets_chosen": sorted(set(presets)),
         "server_mb_one_session": round(memory_one, 1),
         "server_mb_all_open": round(memory_all_open, 1),
         "server_mb_after_drawing": round(memory_after, 1),
