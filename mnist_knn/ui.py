@@ -160,15 +160,14 @@ def current_preset() -> str:
 
 def preset_selector() -> str:
     """The sidebar's model preset choice, shared by every page."""
-    names = list(PRESETS)
-    # The widget's own default is the default preset, not the first option. It used to
-    # be set through session state only, and under load (20 browsers on 2 cores) a
-    # freshly opened Draw page that never touched the box was seen holding "baseline",
-    # the first option, in session state: a second model (190 MB) nobody chose.
+    st.session_state.setdefault(PRESET_KEY, DEFAULT_PRESET)
+    # The default preset is listed first, so the widget's own default (its first option)
+    # is the default preset too. With "baseline" first, a freshly opened Draw page under
+    # load (20 browsers on 2 cores), never touched, was seen holding "baseline" in
+    # session state: a second model (190 MB) nobody chose.
     return st.sidebar.selectbox(
         "Model preset",
-        names,
-        index=names.index(DEFAULT_PRESET),
+        [DEFAULT_PRESET, *(name for name in PRESETS if name != DEFAULT_PRESET)],
         key=PRESET_KEY,
         format_func=lambda name: name.capitalize(),
         help="\n\n".join(f"**{p.name}**: {p.description}" for p in PRESETS.values()),

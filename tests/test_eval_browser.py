@@ -29,11 +29,14 @@ def app(small_mnist):
 def test_page_renders_in_chromium(app, name):
     url, page = app
     open_page(page, f"{url}/{name}")
+    from playwright.sync_api import expect
+
     page.get_by_role("heading", name=PAGES[name]).wait_for()
     assert page.locator('[data-testid="stException"]').count() == 0
-    # the shared sidebar: grouped navigation and the preset choice
-    assert page.get_by_text("Evaluation", exact=True).count() == 1
-    assert page.get_by_text("Model preset").count() == 1
+    # the shared sidebar: grouped navigation and the preset choice (on the longest
+    # pages the sidebar's widgets can show a moment after the page's heading)
+    expect(page.get_by_text("Evaluation", exact=True)).to_have_count(1)
+    expect(page.get_by_text("Model preset")).to_have_count(1)
 
 
 def cell_position(page, true: int, pred: int) -> tuple[float, float]:
