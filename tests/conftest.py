@@ -7,6 +7,7 @@ about a second and the project's own models/ is never touched.
 
 from __future__ import annotations
 
+import json
 import os
 
 import numpy as np
@@ -70,3 +71,10 @@ def stroke_image(
 ONE = [(0.5, 0.2), (0.5, 0.8)]
 ZERO = [(0.5 + 0.2 * np.sin(t), 0.5 - 0.3 * np.cos(t)) for t in np.linspace(0, 2 * np.pi, 40)]
 SEVEN = [(0.3, 0.25), (0.7, 0.25), (0.45, 0.8)]
+
+
+def age_versions(path) -> None:
+    """Rewrite the .npz artifact at ``path`` as if built with another scikit-learn."""
+    meta, arrays = mnist_data.read_npz(path)
+    meta["versions"]["scikit-learn"] = "0.0"
+    np.savez(path, meta=np.array(json.dumps(meta)), **arrays)

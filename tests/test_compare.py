@@ -7,7 +7,7 @@ import pickle
 
 import numpy as np
 import pytest
-from conftest import ONE, ZERO, stroke_image
+from conftest import ONE, ZERO, age_versions, stroke_image
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
@@ -138,9 +138,7 @@ def test_stale_and_damaged_files_are_rebuilt(built, data, monkeypatch, tmp_path)
     assert any("Random forest" in m for m in messages)
     compare.read_comparison(data)
     # Another data set or library version makes the whole record stale.
-    meta, arrays = compare._read_meta(compare.compare_path())
-    meta["versions"]["scikit-learn"] = "0.0"
-    np.savez(compare.compare_path(), meta=np.array(json.dumps(meta)), **arrays)
+    age_versions(compare.compare_path())
     assert compare.comparison_problem(data) == "stale (versions changed)"
     with pytest.raises(ValueError, match="stale"):
         compare.read_comparison(data)

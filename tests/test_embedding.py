@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
-from conftest import ONE, ZERO, stroke_image
+from conftest import ONE, ZERO, age_versions, stroke_image
 
 from mnist_knn import embedding, load_mnist, to_mnist
 from mnist_knn.__main__ import main
@@ -62,11 +60,7 @@ def test_round_trip_stale_and_damaged(small_map, data, models_dir):
     np.testing.assert_array_equal(again.coords["tsne"], small_map.coords["tsne"])
     # load_map reuses a fresh map of the requested config, and rebuilds for another one.
     assert embedding.load_map(data, **SMALL).meta["built"] == small_map.meta["built"]
-    with np.load(embedding.map_path()) as npz:
-        arrays = dict(npz)
-    meta = json.loads(str(arrays.pop("meta")))
-    meta["versions"]["scikit-learn"] = "0.0"
-    np.savez(embedding.map_path(), meta=np.array(json.dumps(meta)), **arrays)
+    age_versions(embedding.map_path())
     assert embedding.map_problem(data) == "stale (versions changed)"
     with pytest.raises(ValueError, match="stale"):
         embedding.read_map(data)
