@@ -137,10 +137,10 @@ def wait_for_canvas(page, timeout: float = 60_000) -> None:
 
     Fabric.js loads a canvas's initial (empty) drawing asynchronously after
     mounting and only then takes the brush (in the step that paints the white
-    background): a stroke made earlier is lost. After Clear (a new key) the old,
-    inked canvas stays until the new one is mounted, and it is white in the
-    corners too, so "white" alone is not enough: the canvas must be the only
-    one and without ink.
+    background): a stroke made earlier is lost. After Clear the canvas keeps its
+    old drawing until it has loaded the new, empty one, and that drawing is white
+    in the corners too, so "white" alone is not enough: the canvas must be the
+    only one and without ink.
     """
     page.wait_for_selector(IDLE, timeout=timeout)
     page.wait_for_function(CANVAS_READY, polling=100, timeout=timeout)
