@@ -2,15 +2,17 @@
 
 import streamlit as st
 
-from mnist_knn import classroom, ui
-from mnist_knn import classroom_charts as charts
+from mnist_knn import ui
+from mnist_knn.charts import classroom as charts
+from mnist_knn.classroom import analysis as classroom
+from mnist_knn.evaluation import confusion
 
 GALLERY_MAX = 48
 ALL_ROOMS, ANY = "\0all", -1  # no room name holds a control character
-st.session_state.setdefault("class_filter_room", ui.current_room() or ALL_ROOMS)
-st.session_state.setdefault("class_filter_true", ANY)
-st.session_state.setdefault("class_filter_pred", ANY)
-st.session_state.setdefault("class_use", False)
+st.session_state.setdefault("class_drawings_filter_room", ui.current_room() or ALL_ROOMS)
+st.session_state.setdefault("class_drawings_filter_true", ANY)
+st.session_state.setdefault("class_drawings_filter_pred", ANY)
+st.session_state.setdefault("class_drawings_use", False)
 
 drawings_db = ui.get_store()
 preset = ui.current_preset()
@@ -27,20 +29,28 @@ ui.flash_message()
 
 with ui.store_errors():
     rooms = drawings_db.rooms()
-if st.session_state.class_filter_room not in [ALL_ROOMS, *rooms]:
-    st.session_state.class_filter_room = ALL_ROOMS  # its room was deleted
+if st.session_state.class_drawings_filter_room not in [ALL_ROOMS, *rooms]:
+    st.session_state.class_drawings_filter_room = ALL_ROOMS  # its room was deleted
 col_room, col_true, col_pred = st.columns([2, 1, 1])
 room = col_room.selectbox(
     "Room",
     [ALL_ROOMS, *rooms],
-    key="class_filter_room",
+    key="class_drawings_filter_room",
     format_func=lambda r: "All rooms" if r == ALL_ROOMS else f"{r or '(no room)'} · {rooms[r]}",
 )
 room = None if room == ALL_ROOMS else room
-true_digit = col_true.selectbox("Drawn digit", [ANY, *range(10)], key="class_filter_true",
-                                format_func=lambda d: "any" if d == ANY else str(d))  # fmt: skip
-read_digit = col_pred.selectbox("Read as", [ANY, *range(10)], key="class_filter_pred",
-                                format_func=lambda d: "any" if d == ANY else str(d))  # fmt: skip
+true_digit = col_true.selectbox(
+    "Drawn digit",
+    [ANY, *range(10)],
+    key="class_drawings_filter_true",
+    format_func=lambda d: "any" if d == ANY else str(d),
+)
+read_digit = col_pred.selectbox(
+    "Read as",
+    [ANY, *range(10)],
+    key="class_drawings_filter_pred",
+    format_func=lambda d: "any" if d == ANY else str(d),
+)
 
 with ui.store_errors():
     class_set = drawings_db.query(room=room)  # what the statistics are about
@@ -64,8 +74,9 @@ else:
     col2.metric("Drawings", len(class_set))
     col3.metric("Drawers (browser sessions)", len(set(class_set.session_id)))
 
-tabs = st.tabs(["Gallery", "How the model does", "Drawings that fooled it", "Use them",
-                "Export & manage"])  # fmt: skip
+tabs = st.tabs(
+    ["Gallery", "How the model does", "Drawings that fooled it", "Use them", "Export & manage"]
+)
 with tabs[0]:
     newest = shown.subset(slice(None, None, -1)).subset(slice(GALLERY_MAX))
     st.caption(
@@ -81,15 +92,19 @@ with tabs[1]:
         st.markdown(classroom.hardest_digits_markdown(hardest))
         by_digit, counts = classroom.per_digit_accuracy(class_set.true_labels, class_set.predicted)
         figure = charts.per_digit_accuracy_figure(by_digit, counts, mnist_accuracy)
-        st.plotly_chart(figure, key="class_chart_digits")
+        st.plotly_chart(figure, key="class_drawings_chart_digits")
         left, right = st.columns(2)
-        cm_class = classroom.confusion(class_set.true_labels, class_set.predicted)
-        cm_mnist = classroom.confusion(evaluation.y_true, evaluation.y_pred)
+        cm_class = confusion(class_set.true_labels, class_set.predicted)
+        cm_mnist = confusion(evaluation.y_true, evaluation.y_pred)
         title = f"The class's {len(class_set)} drawings"
-        left.plotly_chart(charts.confusion_figure(cm_class, title, charts.CLASS_COLOUR),
-                          key="class_chart_cm_class")  # fmt: skip
+        left.plotly_chart(
+            charts.confusion_figure(cm_class, title, charts.CLASS_COLOUR),
+            key="class_drawings_chart_cm_class",
+        )
         title = f"MNIST's {len(evaluation.y_true):,} test digits"
-        right.plotly_chart(charts.confusion_figure(cm_mnist, title), key="class_chart_cm_mnist")
+        right.plotly_chart(
+            charts.confusion_figure(cm_mnist, title), key="class_drawings_chart_cm_mnist"
+        )
 
 with tabs[2]:
     order = classroom.fooled(shown)
@@ -105,7 +120,7 @@ with tabs[3]:
         "drawings themselves the accuracy is **cross-validated**: each drawing is read by a "
         "model that learned from the *other* drawings, never from itself."
     )
-    if st.toggle("Add the class's drawings to the training set", key="class_use"):
+    if st.toggle("Add the class's drawings to the training set", key="class_drawings_use"):
         if len(class_set) < 2:
             st.info("This needs at least two drawings.")
         else:
@@ -114,13 +129,13 @@ with tabs[3]:
                 effect.class_before, effect.class_after, effect.test_before, effect.test_after
             )
             st.markdown(classroom.use_effect_markdown(effect, class_set.true_labels))
-            st.plotly_chart(figure, key="class_chart_use")
+            st.plotly_chart(figure, key="class_drawings_chart_use")
             st.caption(
                 f"{effect.n_drawings} drawings, {effect.folds}-fold cross-validation. Refitted "
                 f"in {effect.fit_seconds:.1f} s, measured in {effect.seconds:.1f} s in all."
             )
 
 with tabs[4]:
-    ui.export_drawings(drawings_db, room, len(class_set), key="class_export")
-    ui.import_drawings(drawings_db, artifact, key="class_import")
-    ui.delete_drawings(drawings_db, shown, room, len(class_set), key="class_delete")
+    ui.export_drawings(drawings_db, room, len(class_set), key="class_drawings_export")
+    ui.import_drawings(drawings_db, artifact, key="class_drawings_import")
+    ui.delete_drawings(drawings_db, shown, room, len(class_set), key="class_drawings_delete")

@@ -4,15 +4,15 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from mnist_knn import compare, to_mnist, ui
-from mnist_knn import teaching_charts as charts
-from mnist_knn.preprocess import ImageError
+from mnist_knn import ui
+from mnist_knn.charts import learn as charts
+from mnist_knn.evaluation import compare
 
-st.session_state.setdefault("cmp_metric", "accuracy")
+st.session_state.setdefault("compare_models_metric", "accuracy")
 
 
-@st.cache_data(max_entries=64, show_spinner="Asking every model…")
-def answers(built: str, digit: np.ndarray) -> list[dict]:
+@ui.cache_data(max_entries=64, show_spinner="Asking every model…")
+def answers(comparison, digit: np.ndarray) -> list[dict]:
     models = ui.get_comparison(models=True).models
     models |= {compare.knn_name(p): m for p, m in ui.fresh_knn_models().items()}
     return compare.classify_all(models, ui.get_comparison().rows, digit)
@@ -31,7 +31,7 @@ if problem:
         f"The comparison is {problem}. Build it with `python -m mnist_knn compare` "
         "(a few minutes on two cores: the forest and the SVMs take the longest), or here."
     )
-    if not st.button("Build it now", key="cmp_build", type="primary"):
+    if not st.button("Build it now", key="compare_models_build", type="primary"):
         st.stop()
     ui.build_comparison()
 comparison = ui.get_comparison()
@@ -44,7 +44,7 @@ table = pd.DataFrame(rows).set_index("title")
 table["errors"] = ((1 - table["accuracy"]) * table["n_test"]).round().astype(int)
 st.dataframe(
     table[["accuracy", "errors", "fit_seconds", "predict_seconds", "size_bytes", "n_train"]],
-    key="cmp_table",
+    key="compare_models_table",
     column_config={
         "title": "model",
         "accuracy": st.column_config.NumberColumn("test accuracy", format="percent"),
@@ -66,25 +66,20 @@ left, right = st.columns(2)
 metric = left.segmented_control(
     "Chart",
     list(charts.COMPARE_METRICS),
-    key="cmp_metric",
+    key="compare_models_metric",
     format_func=lambda m: charts.COMPARE_METRICS[m][0],
 )
-left.plotly_chart(charts.compare_bars(rows, metric or "accuracy"), key="cmp_bars")
-right.plotly_chart(charts.accuracy_vs_time(rows), key="cmp_scatter")
+left.plotly_chart(charts.compare_bars(rows, metric or "accuracy"), key="compare_models_bars")
+right.plotly_chart(charts.accuracy_vs_time(rows), key="compare_models_scatter")
 with st.expander("What each model is"):
     st.markdown("\n".join(f"- **{r['title']}**: {r['description']}" for r in rows))
 
 st.header("Each model reads the same drawing")
-drawing, caption = ui.teaching_drawing("cmp")
-if drawing is None:
-    st.info(caption)
+drawing, digit, caption = ui.teaching_digit("compare_models", "classify")
+if digit is None:
+    (st.info if drawing is None else st.warning)(caption)
     st.stop()
-try:
-    digit = to_mnist(drawing)
-except ImageError as exc:
-    st.warning(f"Nothing to classify: {exc}.")
-    st.stop()
-votes = answers(comparison.meta["built"], digit)
+votes = answers(comparison, digit)
 picture, right = st.columns([1, 3])
 picture.image(ui.digit_image(digit, 5), caption="What every model receives")
 picture.caption(caption)
@@ -99,7 +94,7 @@ table = pd.DataFrame(
 right.dataframe(
     table,
     hide_index=True,
-    key="cmp_votes",
+    key="compare_models_votes",
     column_config={
         "probability": st.column_config.TextColumn(help="Empty for SVMs: they give scores")
     },

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from mnist_knn import charts, ui
-from mnist_knn.evaluation import confidence, confusion, select, top_confusions
+from mnist_knn import ui
+from mnist_knn.charts import evaluation as charts
+from mnist_knn.evaluation.metrics import confidence, confusion, select, top_confusions
 
 NORMALISE = {"Counts": None, "By true digit": "true", "By predicted digit": "pred"}
 SHOWN = 60  # digits drawn per cell; more would slow the page down without telling more
@@ -13,9 +14,9 @@ st.session_state.setdefault("confusion_true", None)
 st.session_state.setdefault("confusion_pred", None)
 
 
-@st.cache_data(show_spinner=False)
-def confusion_figure(preset: str, built: str, normalise: str | None, cell, _evaluation):
-    counts = confusion(_evaluation.y_true, _evaluation.y_pred)
+@ui.cache_data(show_spinner=False)
+def confusion_figure(artifact, normalise: str | None, cell):
+    counts = confusion(artifact.evaluation.y_true, artifact.evaluation.y_pred)
     return charts.confusion_heatmap(counts, normalise, highlight=cell)
 
 
@@ -52,11 +53,9 @@ chart, gallery = st.columns([3, 2])
 with chart:
     st.plotly_chart(
         confusion_figure(
-            preset,
-            artifact.meta["built"],
+            artifact,
             NORMALISE[normalise],
             (st.session_state.confusion_true, st.session_state.confusion_pred),
-            evaluation,
         ),
         key="confusion_chart",
         on_select=on_cell_click,

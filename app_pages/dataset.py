@@ -3,18 +3,18 @@
 import numpy as np
 import streamlit as st
 
-from mnist_knn import charts, ui
-from mnist_knn.evaluation import class_counts, class_means, confidence
+from mnist_knn import ui
+from mnist_knn.charts import evaluation as charts
+from mnist_knn.evaluation.metrics import class_counts, class_means, confidence
 
 st.session_state.setdefault("dataset_split", "training")
 st.session_state.setdefault("dataset_digit", "any")
 st.session_state.setdefault("dataset_position", 0)
 
 
-@st.cache_data(show_spinner="Drawing the dataset overview…")
-def overview(checksum: str):
-    """Class balance, first-100 grid and mean images (keyed on the data's checksum)."""
-    data = ui.get_data()
+@ui.cache_data(show_spinner="Drawing the dataset overview…")
+def overview(data):
+    """Class balance, first-100 grid and mean images."""
     return (
         charts.class_balance(class_counts(data.y_train), class_counts(data.y_test)),
         charts.digit_grid(data.x_train[:100], data.y_train[:100]),
@@ -23,7 +23,7 @@ def overview(checksum: str):
 
 
 data = ui.get_data()
-balance, grid, means = overview(data.checksum)
+balance, grid, means = overview(data)
 
 st.title("Dataset")
 st.markdown(

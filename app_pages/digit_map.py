@@ -3,34 +3,32 @@
 import numpy as np
 import streamlit as st
 
-from mnist_knn import embedding, to_mnist, ui
-from mnist_knn import teaching_charts as charts
-from mnist_knn.preprocess import ImageError
+from mnist_knn import ui
+from mnist_knn.charts import learn as charts
+from mnist_knn.evaluation import digit_map as maps
 
-st.session_state.setdefault("map_method", "tsne")
-st.session_state.setdefault("map_k", 5)
-st.session_state.setdefault("map_regions", True)
-st.session_state.setdefault("map_pictures", False)
-st.session_state.setdefault("map_selected", None)  # a row of the map's sample
-
-
-@st.cache_data(max_entries=40, show_spinner=False)
-def regions(stamp: str, method: str, k: int) -> embedding.DecisionGrid:
-    digit_map = ui.get_digit_map()
-    return embedding.decision_grid(digit_map.coords[method], digit_map.labels, k)
+st.session_state.setdefault("digit_map_method", "tsne")
+st.session_state.setdefault("digit_map_k", 5)
+st.session_state.setdefault("digit_map_regions", True)
+st.session_state.setdefault("digit_map_pictures", False)
+st.session_state.setdefault("digit_map_selected", None)  # a row of the map's sample
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
-def pictures(stamp: str, method: str, count: int = 300):
-    digit_map = ui.get_digit_map()
+@ui.cache_data(max_entries=40, show_spinner=False)
+def regions(digit_map, method: str, k: int) -> maps.DecisionGrid:
+    return maps.decision_grid(digit_map.coords[method], digit_map.labels, k)
+
+
+@ui.cache_data(max_entries=4, show_spinner=False)
+def pictures(digit_map, method: str, count: int = 300):
     rows = np.arange(0, len(digit_map.index), max(1, len(digit_map.index) // count))
     images = ui.get_data().x_train[digit_map.index[rows]]
     return digit_map.coords[method][rows], charts.ink_uris(images)
 
 
-@st.cache_data(max_entries=40, show_spinner=False)
-def map_accuracy(stamp: str, method: str, k: int) -> float:
-    return embedding.map_accuracy(ui.get_digit_map(), method, k)
+@ui.cache_data(max_entries=40, show_spinner=False)
+def map_accuracy(digit_map, method: str, k: int) -> float:
+    return maps.map_accuracy(digit_map, method, k)
 
 
 st.title("Digit map")
@@ -40,35 +38,28 @@ st.markdown(
     "together, and where yours lands. Click a point to see its digit."
 )
 digit_map, data, artifact = ui.get_digit_map(), ui.get_data(), ui.get_artifact()
-stamp = digit_map.meta["built"]
 controls = st.columns([2, 3, 2, 2], vertical_alignment="bottom")
 method = (
     controls[0].segmented_control(
-        "Map", list(embedding.METHODS), format_func=embedding.METHODS.get, key="map_method"
+        "Map", list(maps.METHODS), format_func=maps.METHODS.get, key="digit_map_method"
     )
     or "tsne"
 )
-k = controls[1].slider("k for the regions", 1, 25, key="map_k")
-show_regions = controls[2].toggle("KNN regions", key="map_regions")
+k = controls[1].slider("k for the regions", 1, 25, key="digit_map_k")
+show_regions = controls[2].toggle("KNN regions", key="digit_map_regions")
 show_pictures = controls[3].toggle(
-    "Some digits as pictures", key="map_pictures", help="Draws 300 of the digits as images"
+    "Some digits as pictures", key="digit_map_pictures", help="Draws 300 of the digits as images"
 )
-drawing, caption = ui.teaching_drawing("map")
-placement = digit = None
-if drawing is not None:
-    try:
-        digit = to_mnist(drawing)
-        placement = embedding.place(digit_map, digit)
-    except ImageError as exc:
-        caption = f"Nothing to place: {exc}."
+drawing, digit, caption = ui.teaching_digit("digit_map", "place")
+placement = None if digit is None else maps.place(digit_map, digit)
 
 # The click that triggered this run is already in the chart's state: read it before drawing,
 # so the ring and the side panel show the point just clicked.
-clicked = st.session_state.get("map_chart")
+clicked = st.session_state.get("digit_map_chart")
 points = clicked.selection.points if clicked else []
 if points and charts.clicked_row(points[0]) is not None:
-    st.session_state["map_selected"] = charts.clicked_row(points[0])
-selected = st.session_state["map_selected"]
+    st.session_state["digit_map_selected"] = charts.clicked_row(points[0])
+selected = st.session_state["digit_map_selected"]
 if selected is not None and selected >= len(digit_map.index):  # a smaller map was rebuilt
     selected = None
 chart, side = st.columns([3, 1])
@@ -77,13 +68,13 @@ chart.plotly_chart(
         digit_map.coords[method],
         digit_map.labels,
         digit_map.index,
-        regions=regions(stamp, method, k) if show_regions else None,
+        regions=regions(digit_map, method, k) if show_regions else None,
         drawing=placement.coords[method] if placement else None,
         selected=selected,
-        pictures=pictures(stamp, method) if show_pictures else None,
+        pictures=pictures(digit_map, method) if show_pictures else None,
         axis_titles=("first principal component", "second") if method == "pca" else ("", ""),
     ),
-    key="map_chart",
+    key="digit_map_chart",
     on_select="rerun",
     selection_mode="points",
 )
@@ -94,7 +85,7 @@ if selected is not None:
 else:
     side.info("Click a point to see its digit here.")
 if placement is not None:
-    on_map = embedding.classify_on_map(digit_map, method, k, placement.coords[method])
+    on_map = maps.classify_on_map(digit_map, method, k, placement.coords[method])
     model_label = int(artifact.model.search(digit[None]).labels[0])
     side.image(ui.digit_image(digit, 3), caption="your digit (the star)")
     side.markdown(
@@ -109,10 +100,10 @@ st.caption(
     f"digits vary most ({digit_map.meta['explained_variance_2d']:.0%} of the variation); your "
     "digit is projected the same way. **t-SNE** moves points so that neighbours in 50 "
     "dimensions stay neighbours on the map; it has no formula for new points, so your digit is "
-    f"placed at the weighted mean position of its {embedding.PLACE_NEIGHBOURS} nearest sampled "
+    f"placed at the weighted mean position of its {maps.PLACE_NEIGHBOURS} nearest sampled "
     "digits (by distance in the 50-dimension PCA space t-SNE was run on). The coloured regions "
     f"are a {k}-nearest-neighbours vote on the 2-D positions alone: on this map it gets "
-    f"{map_accuracy(stamp, method, k):.1%} of the sampled digits right (each left out of its "
+    f"{map_accuracy(digit_map, method, k):.1%} of the sampled digits right (each left out of its "
     f"own vote), against {artifact.meta['accuracy']:.1%} for the **{artifact.preset.name}** "
     "model on the test digits."
 )

@@ -3,9 +3,11 @@
 import numpy as np
 import streamlit as st
 
-from mnist_knn import PRESETS, charts, explain, ui
-from mnist_knn.drawn import CANVAS, DEFAULT_BRUSH
+from mnist_knn import PRESETS, ui
+from mnist_knn.charts import evaluation as charts
 from mnist_knn.model import K_MAX
+from mnist_knn.preprocess import CANVAS, DEFAULT_BRUSH
+from mnist_knn.reading import vote_summary
 
 preset = ui.current_preset()
 st.session_state.setdefault("draw_source", "Draw")
@@ -94,4 +96,4 @@ st.image(
     ],
     width=84,
 )
-st.caption(explain.vote_summary(reading))
+st.caption(vote_summary(reading))

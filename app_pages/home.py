@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from mnist_knn import PRESETS, charts, ui
+from mnist_knn import PRESETS, ui
+from mnist_knn.charts import evaluation as charts
 
 preset = ui.current_preset()
 artifact = ui.get_artifact(preset)

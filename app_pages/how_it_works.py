@@ -8,15 +8,15 @@ import streamlit as st
 
 from mnist_knn import PRESETS, ui
 from mnist_knn import teaching as tch
-from mnist_knn import teaching_charts as charts
+from mnist_knn.charts import learn as charts
 from mnist_knn.preprocess import ImageError
 
 preset = ui.current_preset()
 model, spec = ui.get_artifact(preset).model, PRESETS[preset]
 switchable = [*tch.PREPROCESSING, *tch.image_steps(model)]
 for key in switchable:
-    st.session_state.setdefault(f"how_on_{key}", True)
-st.session_state.setdefault("how_k", spec.k)
+    st.session_state.setdefault(f"how_it_works_on_{key}", True)
+st.session_state.setdefault("how_it_works_k", spec.k)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -35,12 +35,12 @@ st.markdown(
     "far it is from each of the training digits, and how the nearest ones vote. "
     "Switch steps off to see what each one is for."
 )
-drawing, caption = ui.teaching_drawing("how")
+drawing, caption = ui.teaching_drawing("how_it_works")
 if drawing is None:
     st.info(caption)
     st.stop()
-skip = frozenset(key for key in switchable if not st.session_state[f"how_on_{key}"])
-k = st.session_state["how_k"]
+skip = frozenset(key for key in switchable if not st.session_state[f"how_it_works_on_{key}"])
+k = st.session_state["how_it_works_k"]
 try:
     explanation, ablation, distances, neighbour_images, scratch = explained(
         preset, drawing, skip, k
@@ -60,9 +60,9 @@ for i, (column, (key, image)) in enumerate(
     column.markdown(f"**{i + 1}. {tch.STEPS[key].short}**")
     column.image(image, width="stretch")
     if key in switchable:
-        column.toggle("on", key=f"how_on_{key}", help=f"Off: {tch.STEPS[key].skipped}")
+        column.toggle("on", key=f"how_it_works_on_{key}", help=f"Off: {tch.STEPS[key].skipped}")
 step = st.select_slider(
-    "Step through", list(stages), format_func=lambda s: tch.STEPS[s].title, key="how_step"
+    "Step through", list(stages), format_func=lambda s: tch.STEPS[s].title, key="how_it_works_step"
 )
 picture, text = st.columns([1, 4])
 picture.image(stages[step], width=160)
@@ -83,7 +83,7 @@ share = st.column_config.NumberColumn("share of the vote", format="percent")
 st.dataframe(
     pd.DataFrame(ablation).drop(columns="skipped"),
     hide_index=True,
-    key="how_ablation",
+    key="how_it_works_ablation",
     column_config={"confidence": share, "switched_off": "switched off", "label": "prediction"},
 )
 
@@ -96,11 +96,12 @@ st.markdown(
 )
 nearest = found.dist[0, :k], found.neigh_labels[0, :k]
 st.plotly_chart(
-    charts.distance_histogram(distances, ui.get_data().y_train, label, *nearest), key="how_hist"
+    charts.distance_histogram(distances, ui.get_data().y_train, label, *nearest),
+    key="how_it_works_hist",
 )
 
 st.header("3. The nearest neighbours vote")
-st.slider("Neighbours that vote (k)", 1, found.dist.shape[1], key="how_k")
+st.slider("Neighbours that vote (k)", 1, found.dist.shape[1], key="how_it_works_k")
 votes = tch.vote_table(found, k, spec.weights)
 pictures = tch.neighbour_pictures(view.image, neighbour_images[:k])
 captions = ["**the drawing**", *(f"**{r['label']}** · d={r['distance']:.2f}" for r in votes)]
@@ -115,7 +116,7 @@ table, bars = st.columns([2, 3])
 table.dataframe(
     pd.DataFrame(votes).drop(columns="rank"),
     hide_index=True,
-    key="how_votes",
+    key="how_it_works_votes",
     column_config={
         "share": st.column_config.NumberColumn(format="percent"),
         "index": "training digit",
@@ -128,7 +129,7 @@ table.caption(
     if spec.weights == "distance"
     else "Every neighbour has one vote."
 )
-bars.plotly_chart(charts.vote_bars(proba), key="how_vote")
+bars.plotly_chart(charts.vote_bars(proba), key="how_it_works_vote")
 
 st.header("4. The same KNN in a dozen lines of numpy")
 st.markdown(
@@ -138,12 +139,12 @@ st.markdown(
 table, verdict = st.columns([3, 2])
 columns, same = tch.side_by_side(scratch, found, k)
 index = ["prediction", "nearest 3 digits", "nearest distance"]
-table.dataframe(pd.DataFrame(columns, index=index), key="how_scratch")
+table.dataframe(pd.DataFrame(columns, index=index), key="how_it_works_scratch")
 if same:
     verdict.success(f"Same prediction, same {k} neighbours as the scikit-learn model.")
 else:
     verdict.error("They disagree (a tie between equally distant neighbours?).")
-if verdict.button("Compare them on 200 test digits", key="how_check"):
+if verdict.button("Compare them on 200 test digits", key="how_it_works_check"):
     check = tch.agreement(model, ui.get_data().x_test[:200])
     verdict.metric("Same prediction", f"{check['same']} of {check['n']}")
 st.code(inspect.getsource(tch.knn_from_scratch), language="python")

@@ -3,29 +3,30 @@
 import pandas as pd
 import streamlit as st
 
-from mnist_knn import PRESETS, charts, ui
-from mnist_knn.evaluation import METRICS, compute_metrics, per_class_report
+from mnist_knn import PRESETS, ui
+from mnist_knn.charts import evaluation as charts
+from mnist_knn.evaluation.metrics import METRICS, compute_metrics, per_class_report
 
 BASELINE = "baseline"
 CV_LABEL = "10-fold CV accuracy (training set)"
 
 
-@st.cache_data(show_spinner=False)
-def test_metrics(preset: str, built: str, _artifact) -> dict[str, float]:
-    """All test-set metrics of one preset (keyed on its name and build time)."""
-    return compute_metrics(_artifact.evaluation)
+@ui.cache_data(show_spinner=False)
+def test_metrics(artifact) -> dict[str, float]:
+    """All test-set metrics of one preset."""
+    return compute_metrics(artifact.evaluation)
 
 
 def metric_values(preset: str, artifact) -> dict[str, float]:
     """The test-set metrics and the cross-validated accuracy (NaN until `tune` has run)."""
     tuning, spec = ui.get_tuning(preset), PRESETS[preset]
     cv = tuning.accuracy(spec.k, spec.weights) if tuning else float("nan")
-    return test_metrics(preset, artifact.meta["built"], artifact) | {"cv_accuracy": cv}
+    return test_metrics(artifact) | {"cv_accuracy": cv}
 
 
-@st.cache_data(show_spinner=False)
-def per_class_figure(preset: str, built: str, _artifact):
-    evaluation = _artifact.evaluation
+@ui.cache_data(show_spinner=False)
+def per_class_figure(artifact):
+    evaluation = artifact.evaluation
     return charts.per_class_heatmap(per_class_report(evaluation.y_true, evaluation.y_pred))
 
 
@@ -77,4 +78,4 @@ st.caption(
 )
 
 st.subheader("Per digit")
-st.plotly_chart(per_class_figure(preset, artifact.meta["built"], artifact), key="metrics_per_class")
+st.plotly_chart(per_class_figure(artifact), key="metrics_per_class")

@@ -3,27 +3,27 @@
 import streamlit as st
 
 from mnist_knn import PRESETS, ui
-from mnist_knn.evaluation import confidence, misclassified, neighbour_vote
+from mnist_knn.evaluation.metrics import confidence, misclassified, neighbour_vote
 
 PER_PAGE, PER_ROW = 24, 6
 ANY = "any"
 ORDERS = ["Most confident first", "Least confident first"]
 
-st.session_state.setdefault("mis_true", ANY)
-st.session_state.setdefault("mis_pred", ANY)
-st.session_state.setdefault("mis_order", ORDERS[0])
-st.session_state.setdefault("mis_page", 1)
-st.session_state.setdefault("mis_selected", None)
+st.session_state.setdefault("misclassified_true", ANY)
+st.session_state.setdefault("misclassified_pred", ANY)
+st.session_state.setdefault("misclassified_order", ORDERS[0])
+st.session_state.setdefault("misclassified_page", 1)
+st.session_state.setdefault("misclassified_selected", None)
 
 
 def pick(index: int) -> None:
-    st.session_state.mis_selected = index
+    st.session_state.misclassified_selected = index
 
 
 def restart() -> None:
     """New filters: back to page 1, and the first digit of the new list selected."""
-    st.session_state.mis_page = 1
-    st.session_state.mis_selected = None
+    st.session_state.misclassified_page = 1
+    st.session_state.misclassified_selected = None
 
 
 preset = ui.current_preset()
@@ -39,10 +39,14 @@ st.markdown(
     "answer. Press **Why?** to see the training digits that outvoted the truth."
 )
 filters = st.columns(3)
-true = filters[0].selectbox("True digit", [ANY, *range(10)], key="mis_true", on_change=restart)
-pred = filters[1].selectbox("Predicted digit", [ANY, *range(10)], key="mis_pred", on_change=restart)
+true = filters[0].selectbox(
+    "True digit", [ANY, *range(10)], key="misclassified_true", on_change=restart
+)
+pred = filters[1].selectbox(
+    "Predicted digit", [ANY, *range(10)], key="misclassified_pred", on_change=restart
+)
 order = filters[2].segmented_control(
-    "Sort", ORDERS, key="mis_order", required=True, on_change=restart
+    "Sort", ORDERS, key="misclassified_order", required=True, on_change=restart
 )
 index = misclassified(
     evaluation,
@@ -51,14 +55,14 @@ index = misclassified(
     most_confident_first=order == ORDERS[0],
 )
 pages = max(1, -(-len(index) // PER_PAGE))
-st.session_state.mis_page = min(st.session_state.mis_page, pages)
-if st.session_state.mis_selected is None and len(index):
-    st.session_state.mis_selected = int(index[0])
+st.session_state.misclassified_page = min(st.session_state.misclassified_page, pages)
+if st.session_state.misclassified_selected is None and len(index):
+    st.session_state.misclassified_selected = int(index[0])
 
 gallery, detail = st.columns([3, 2], gap="large")
 with gallery:
     page = st.number_input(
-        f"Page (of {pages}; {len(index):,} digits)", 1, pages, step=1, key="mis_page"
+        f"Page (of {pages}; {len(index):,} digits)", 1, pages, step=1, key="misclassified_page"
     )
     shown = index[(page - 1) * PER_PAGE : page * PER_PAGE]
     if not len(shown):
@@ -72,15 +76,15 @@ with gallery:
             )
             col.button(
                 "Why?",
-                key=f"mis_pick_{i}",
+                key=f"misclassified_pick_{i}",
                 on_click=pick,
                 args=(i,),
-                type="primary" if i == st.session_state.mis_selected else "secondary",
+                type="primary" if i == st.session_state.misclassified_selected else "secondary",
                 width="stretch",
             )
 
 with detail:
-    i = st.session_state.mis_selected
+    i = st.session_state.misclassified_selected
     if i is not None:
         t, p = int(evaluation.y_true[i]), int(evaluation.y_pred[i])
         votes = neighbour_vote(evaluation, i, data.y_train, spec.k, spec.weights)

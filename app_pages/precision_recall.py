@@ -2,32 +2,33 @@
 
 import streamlit as st
 
-from mnist_knn import charts, ui
-from mnist_knn.evaluation import pr_curves, reliability
+from mnist_knn import ui
+from mnist_knn.charts import evaluation as charts
+from mnist_knn.evaluation.metrics import pr_curves, reliability
 
-st.session_state.setdefault("pr_digits", list(range(10)))
-st.session_state.setdefault("pr_micro", True)
-st.session_state.setdefault("pr_zoom", True)
-st.session_state.setdefault("pr_bins", 10)
-
-
-@st.cache_data(show_spinner=False)
-def curves(preset: str, built: str, _evaluation):
-    return pr_curves(_evaluation.y_true, _evaluation.proba)
+st.session_state.setdefault("precision_recall_digits", list(range(10)))
+st.session_state.setdefault("precision_recall_micro", True)
+st.session_state.setdefault("precision_recall_zoom", True)
+st.session_state.setdefault("precision_recall_bins", 10)
 
 
-@st.cache_data(show_spinner=False)
-def calibration(preset: str, built: str, n_bins: int, _evaluation):
+@ui.cache_data(show_spinner=False)
+def curves(artifact):
+    return pr_curves(artifact.evaluation.y_true, artifact.evaluation.proba)
+
+
+@ui.cache_data(show_spinner=False)
+def calibration(artifact, n_bins: int):
     """The reliability diagram, and how the unanimous (100% confident) answers fared."""
-    rel = reliability(_evaluation.y_true, _evaluation.proba, n_bins)
-    unanimous = _evaluation.proba.max(axis=1) == 1.0
-    right = _evaluation.y_true[unanimous] == _evaluation.y_pred[unanimous]
+    evaluation = artifact.evaluation
+    rel = reliability(evaluation.y_true, evaluation.proba, n_bins)
+    unanimous = evaluation.proba.max(axis=1) == 1.0
+    right = evaluation.y_true[unanimous] == evaluation.y_pred[unanimous]
     return rel, charts.reliability_figure(rel), int(unanimous.sum()), float(right.mean())
 
 
 preset = ui.current_preset()
 artifact = ui.get_artifact(preset)
-evaluation, built = artifact.evaluation, artifact.meta["built"]
 
 st.title("Precision-recall and calibration")
 st.markdown(
@@ -36,15 +37,13 @@ st.markdown(
     "answer 7 trades one for the other; the curve shows the trade, and its average "
     "precision (AP) sums it up."
 )
-digits = st.pills("Digits", list(range(10)), selection_mode="multi", key="pr_digits")
+digits = st.pills("Digits", list(range(10)), selection_mode="multi", key="precision_recall_digits")
 left, right = st.columns(2)
-micro = left.toggle("Micro-average", key="pr_micro")
-zoom = right.toggle("Zoom into the top-right corner", key="pr_zoom")
+micro = left.toggle("Micro-average", key="precision_recall_micro")
+zoom = right.toggle("Zoom into the top-right corner", key="precision_recall_zoom")
 st.plotly_chart(
-    charts.pr_figure(
-        curves(preset, built, evaluation), sorted(digits), ["micro"] if micro else [], zoom
-    ),
-    key="pr_chart",
+    charts.pr_figure(curves(artifact), sorted(digits), ["micro"] if micro else [], zoom),
+    key="precision_recall_chart",
 )
 
 st.header("Calibration")
@@ -54,16 +53,16 @@ st.markdown(
     "perfectly calibrated model's bars reach the dashed diagonal. The **expected "
     "calibration error** (ECE) is the average gap, weighted by how many answers each bin holds."
 )
-n_bins = st.slider("Bins", 5, 20, key="pr_bins")
-rel, figure, n_unanimous, right_unanimous = calibration(preset, built, n_bins, evaluation)
+n_bins = st.slider("Bins", 5, 20, key="precision_recall_bins")
+rel, figure, n_unanimous, right_unanimous = calibration(artifact, n_bins)
 cols = st.columns(3)
 cols[0].metric("Expected calibration error", f"{rel.ece:.4f}")
 cols[1].metric("Unanimous answers (confidence 100%)", f"{n_unanimous:,}")
 cols[2].metric("…of which right", f"{right_unanimous:.2%}")
-st.plotly_chart(figure, key="pr_calibration")
+st.plotly_chart(figure, key="precision_recall_calibration")
 st.caption(
-    f"{n_unanimous / len(evaluation.y_true):.1%} of the answers come from a unanimous vote "
-    f"(the last bin), and {right_unanimous:.2%} of those are right: a vote of k neighbours "
-    "cannot say 99.5%, only 100%. Split votes are often right more often than their "
+    f"{n_unanimous / len(artifact.evaluation.y_true):.1%} of the answers come from a "
+    f"unanimous vote (the last bin), and {right_unanimous:.2%} of those are right: a vote of "
+    "k neighbours cannot say 99.5%, only 100%. Split votes are often right more often than their "
     "confidence says. The histogram below uses a log scale."
 )

@@ -3,8 +3,9 @@
 import numpy as np
 import streamlit as st
 
-from mnist_knn import PRESETS, charts, ui
-from mnist_knn.evaluation import roc_curves
+from mnist_knn import PRESETS, ui
+from mnist_knn.charts import evaluation as charts
+from mnist_knn.evaluation.metrics import roc_curves
 from mnist_knn.model import vote
 
 st.session_state.setdefault("roc_digits", list(range(10)))
@@ -13,13 +14,13 @@ st.session_state.setdefault("roc_zoom", True)
 st.session_state.setdefault("roc_compare", False)
 
 
-@st.cache_data(show_spinner=False)
-def curves(preset: str, built: str, weights: str, _artifact):
+@ui.cache_data(show_spinner=False)
+def curves(artifact, weights: str):
     """ROC curves of the stored probabilities, or of the same neighbours re-voted with ``weights``.
 
     Also returns how many distinct probability values the vote produced.
     """
-    evaluation, spec = _artifact.evaluation, PRESETS[preset]
+    evaluation, spec = artifact.evaluation, artifact.preset
     proba = evaluation.proba
     if weights != spec.weights:
         labels = ui.get_data().y_train[evaluation.neigh_ind]
@@ -30,9 +31,8 @@ def curves(preset: str, built: str, weights: str, _artifact):
 preset = ui.current_preset()
 artifact = ui.get_artifact(preset)
 spec, evaluation = PRESETS[preset], artifact.evaluation
-built = artifact.meta["built"]
 other = "uniform" if spec.weights == "distance" else "distance"
-stored, distinct = curves(preset, built, spec.weights, artifact)
+stored, distinct = curves(artifact, spec.weights)
 unanimous = float(np.mean(evaluation.proba.max(axis=1) == 1.0))
 
 st.title("ROC curves")
@@ -63,7 +63,7 @@ compare = cols[2].toggle(f"Compare with {other} votes (macro)", key="roc_compare
 
 extra = None
 if compare:
-    revoted, _ = curves(preset, built, other, artifact)
+    revoted, _ = curves(artifact, other)
     extra = {f"macro, {other} votes": revoted["macro"]}
 st.plotly_chart(
     charts.roc_figure(stored, sorted(digits), averages, zoom=zoom, extra=extra), key="roc_chart"

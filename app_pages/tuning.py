@@ -3,28 +3,29 @@
 import pandas as pd
 import streamlit as st
 
-from mnist_knn import PRESETS, charts, ui
-from mnist_knn.tuning import CV_CONFIG, accuracy_by_k_on_test_set
+from mnist_knn import PRESETS, ui
+from mnist_knn.charts import evaluation as charts
+from mnist_knn.evaluation.tuning import CV_CONFIG, accuracy_by_k_on_test_set
 
 st.session_state.setdefault("tuning_show_test", False)
 
 
-@st.cache_data(show_spinner=False)
-def test_reference(preset: str, built: str, _artifact):
+@ui.cache_data(show_spinner=False)
+def test_reference(artifact):
     """Test-set accuracy per k, re-voted from the stored neighbours (reference only)."""
-    return accuracy_by_k_on_test_set(_artifact.evaluation, ui.get_data().y_train)
+    return accuracy_by_k_on_test_set(artifact.evaluation, ui.get_data().y_train)
 
 
-@st.cache_data(show_spinner=False)
-def tuning_figure(preset: str, built: str, show_test: bool, _tuning, _test):
-    spec = PRESETS[preset]
+@ui.cache_data(show_spinner=False)
+def tuning_figure(tuning, artifact, show_test: bool):
+    spec = tuning.preset
     return charts.tuning_figure(
-        _tuning.ks,
-        _tuning.mean,
-        _tuning.std,
-        _tuning.weights,
+        tuning.ks,
+        tuning.mean,
+        tuning.std,
+        tuning.weights,
         (spec.k, spec.weights),
-        _test if show_test else None,
+        test_reference(artifact) if show_test else None,
     )
 
 
@@ -70,9 +71,8 @@ show_test = st.toggle(
     "Also show the test-set accuracy (for reference: it must not be used to choose)",
     key="tuning_show_test",
 )
-test = test_reference(preset, artifact.meta["built"], artifact) if show_test else None
 st.plotly_chart(
-    tuning_figure(preset, built + artifact.meta["built"], show_test, tuning, test),
+    tuning_figure(tuning, artifact, show_test),
     key="tuning_chart",
 )
 st.caption(

@@ -1,15 +1,10 @@
 """mnist-knn: draw a digit, see a k-nearest-neighbours model trained on MNIST classify it."""
 
+from .artifacts import StaleArtifactWarning
 from .data import Mnist, MnistNotFoundError, load_mnist, read_idx, write_idx
-from .model import (
-    DEFAULT_PRESET,
-    PRESETS,
-    KNNPipeline,
-    StaleArtifactWarning,
-    load_artifact,
-    load_model,
-)
+from .model import DEFAULT_PRESET, PRESETS, KNNPipeline
 from .preprocess import EmptyDrawingError, ImageError, preprocess_steps, to_mnist
+from .trained import load_artifact, load_model
 
 __all__ = [
     "DEFAULT_PRESET",

@@ -8,11 +8,13 @@ import json
 import sys
 import warnings
 
+from .artifacts import StaleArtifactWarning
 from .data import ConsoleProgress, MnistNotFoundError
-from .evaluation import METRICS, compute_metrics
-from .model import DEFAULT_PRESET, PRESETS, StaleArtifactWarning, load_artifact
+from .evaluation.metrics import METRICS, compute_metrics
+from .evaluation.tuning import CV_CONFIG, load_tuning, tuning_path
+from .model import DEFAULT_PRESET, PRESETS
 from .preprocess import ImageError, load_image, to_mnist
-from .tuning import CV_CONFIG, load_tuning, tuning_path
+from .trained import load_artifact
 
 
 def _add_preset(parser: argparse.ArgumentParser, allow_all: bool = False) -> None:
@@ -108,15 +110,17 @@ CONFIG_FIELDS = ("deskew", "blur", "pca", "shifts", "angles", "k", "weights")
 
 def cmd_select(args) -> int:
     from .data import load_mnist
-    from .selection import run_selection
+    from .evaluation.selection import run_selection
 
     result = run_selection(load_mnist(), folds=args.folds, progress=ConsoleProgress())
     for key in ("best_plain", "best_augmented"):
         row = result[key]
         config = " ".join(f"{name}={row[name]}" for name in CONFIG_FIELDS)
         print(f"{key}: CV accuracy {row['accuracy']:.4f} ± {row['std']:.4f} with {config}")
-    print(f"{args.folds}-fold CV on the training set in {result['seconds']:.0f} s; "
-          "full table in models/selection.json")  # fmt: skip
+    print(
+        f"{args.folds}-fold CV on the training set in {result['seconds']:.0f} s; "
+        "full table in models/selection.json"
+    )
     return 0
 
 
@@ -124,7 +128,7 @@ NOTES_MARKER = "<!-- notes: kept by bench --output -->"
 
 
 def cmd_bench(args) -> int:
-    from .bench import machine, markdown_table, run_bench
+    from .evaluation.bench import machine, markdown_table, run_bench
 
     results = run_bench(args.preset or None, n_single=args.single)
     table = markdown_table(results)
@@ -159,8 +163,8 @@ def cmd_bench(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from .compare import load_comparison
     from .data import load_mnist
+    from .evaluation.compare import load_comparison
 
     data = load_mnist(progress=ConsoleProgress())
     with warnings.catch_warnings():
@@ -185,7 +189,7 @@ def cmd_compare(args) -> int:
 
 def cmd_embed(args) -> int:
     from .data import load_mnist
-    from .embedding import DEFAULTS, load_map, map_accuracy
+    from .evaluation.digit_map import DEFAULTS, load_map, map_accuracy
 
     data = load_mnist(progress=ConsoleProgress())
     config = {"per_class": args.per_class, "max_iter": args.max_iter}
@@ -199,8 +203,10 @@ def cmd_embed(args) -> int:
         f"({meta.get('tsne_cpu_seconds', float('nan')):.1f} s of CPU; built {meta['built']})"
     )
     for method in ("pca", "tsne"):
-        print(f"  5-NN leave-one-out accuracy on the {method} map: "
-              f"{map_accuracy(digit_map, method, 5):.4f}")  # fmt: skip
+        print(
+            f"  5-NN leave-one-out accuracy on the {method} map: "
+            f"{map_accuracy(digit_map, method, 5):.4f}"
+        )
     print("written to models/embedding.npz")
     return 0
 
@@ -273,9 +279,11 @@ def main(argv: list[str] | None = None) -> int:
         "peak memory of each preset, each in a fresh process, with ratios against baseline.",
     )
     bench.add_argument(
-        "--preset", action="append", choices=list(PRESETS),
+        "--preset",
+        action="append",
+        choices=list(PRESETS),
         help="preset to measure (repeatable; default: all; baseline is always measured)",
-    )  # fmt: skip
+    )
     bench.add_argument("--single", type=int, default=200, help="drawings timed one by one")
     bench.add_argument("--json", action="store_true", help="also print the results as JSON")
     bench.add_argument("--output", help="write the table as markdown (docs/benchmarks.md)")
@@ -290,9 +298,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     compare.add_argument("--force", action="store_true", help="rebuild every model")
     compare.add_argument(
-        "--only", action="append", metavar="NAME",
+        "--only",
+        action="append",
+        metavar="NAME",
         help="rebuild this model even if up to date (repeatable; e.g. random_forest, knn_default)",
-    )  # fmt: skip
+    )
     compare.add_argument("--json", action="store_true", help="also print the rows as JSON")
     compare.set_defaults(func=cmd_compare)
 

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import json
 import os
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
-import zipfile
 import zlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from .artifacts import PROJECT_ROOT, Progress, atomic_write_bytes
+
 PROJECT_DATA_DIR = PROJECT_ROOT / "data" / "mnist"
 
 # IDX type codes (third byte of the magic number) and the big-endian dtype they hold.
@@ -65,8 +62,6 @@ DEFAULT_MIRRORS = (
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
 )
 
-Progress = Callable[[float, str], None]
-
 
 class MnistNotFoundError(FileNotFoundError):
     """MNIST is neither on disk nor downloadable; the message lists where we looked."""
@@ -82,6 +77,11 @@ class Mnist:
     y_test: np.ndarray
     source: Path
     checksum: str  # SHA-256 over the four decompressed files, in a fixed order
+
+    @property
+    def key(self) -> str:
+        """The checksum: what caches know the data by, instead of its arrays."""
+        return self.checksum
 
 
 # --------------------------------------------------------------------------- IDX
@@ -169,50 +169,6 @@ def idx_bytes(array: np.ndarray) -> bytes:
     header = bytes([0, 0, _IDX_CODES[key], array.ndim])
     header += np.asarray(array.shape, dtype=">u4").tobytes()
     return header + array.astype(_IDX_DTYPES[_IDX_CODES[key]], copy=False).tobytes()
-
-
-def atomic_write(path: str | os.PathLike, write: Callable) -> None:
-    """Call ``write(file)`` on a temp file in ``path``'s folder, then rename it into place.
-
-    A crash or an exception leaves the old file (or nothing) behind, never half a file.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temp file in the same folder and a rename."""
-    atomic_write(path, lambda fh: fh.write(data))
-
-
-def read_npz(path: Path) -> tuple[object, dict[str, np.ndarray]]:
-    """The JSON ``meta`` entry and every array of an .npz artifact, read without pickle.
-
-    Raises
-    ------
-    FileNotFoundError
-        If there is no file.
-    ValueError
-        ``"<name> is unreadable (…)"`` if it is truncated, corrupt or not such an artifact.
-    """
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            meta = json.loads(str(npz["meta"]))
-            return meta, {key: npz[key] for key in npz.files if key != "meta"}
-    except FileNotFoundError:
-        raise
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{Path(path).name} is unreadable ({exc})") from exc
 
 
 def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:

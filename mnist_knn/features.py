@@ -31,6 +31,18 @@ class StatelessTransformer(TransformerMixin, BaseEstimator):
     """A transformer whose ``fit`` learns nothing (it only records the input width)."""
 
     def fit(self, X, y=None):
+        """Learn nothing; record the input width.
+
+        Parameters
+        ----------
+        X : array (n, 28, 28) or (n, 784)
+            Images (ignored).
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
         self.n_features_in_ = SIDE * SIDE
         return self
 
@@ -58,6 +70,7 @@ class Deskew(StatelessTransformer):
         self.batch_size = batch_size
 
     def transform(self, X):
+        """Images ``X`` (n, 28, 28) or (n, 784), deskewed and centred: float32 (n, 28, 28)."""
         X = as_images(X)
         out = np.empty_like(X)
         for start in range(0, len(X), self.batch_size):
@@ -98,6 +111,7 @@ class Blur(StatelessTransformer):
         self.sigma = sigma
 
     def transform(self, X):
+        """Images ``X`` (n, 28, 28) or (n, 784), blurred: float32 (n, 28, 28)."""
         X = as_images(X)
         if self.sigma <= 0:
             return X
@@ -108,6 +122,7 @@ class Flatten(StatelessTransformer):
     """Images (n, 28, 28) -> float32 rows (n, 784) in [0, 1]."""
 
     def transform(self, X):
+        """Parameters: X, array (n, 28, 28) or (n, 784). Returns: ndarray (n, 784) float32."""
         return as_images(X).reshape(-1, SIDE * SIDE)
 
 
@@ -131,6 +146,7 @@ class Augment(StatelessTransformer):
         self.angles = angles
 
     def offsets(self) -> list[tuple[int, int]]:
+        """The (row, column) shifts of the copies, as ``shifts`` asks."""
         if self.shifts not in (0, 4, 8):
             raise ValueError(f"shifts must be 0, 4 or 8, got {self.shifts}")
         four = [(-1, 0), (1, 0), (0, -1), (0, 1)]
@@ -138,12 +154,26 @@ class Augment(StatelessTransformer):
         return [*four, *diagonals] if self.shifts == 8 else four[: self.shifts]
 
     def transform(self, X):
+        """Images pass through unchanged (as :func:`as_images`): only training sets grow."""
         return as_images(X)
 
     def fit_resample(self, X, y):
-        """Return (images, labels, source) with the originals first, then each variant.
+        """The training set with its shifted and rotated copies, originals first.
 
-        ``source[i]`` is the index in ``X`` of the digit that row ``i`` was made from.
+        Parameters
+        ----------
+        X : array (n, 28, 28)
+            Training images.
+        y : array (n,)
+            Their labels.
+
+        Returns
+        -------
+        images : ndarray (n * c, 28, 28) float32
+            ``c`` = 1 + the number of shifts + the number of angles.
+        labels : ndarray (n * c,)
+        source : ndarray (n * c,) int
+            ``source[i]`` is the index in ``X`` of the digit that row ``i`` was made from.
         """
         X = as_images(X)
         variants = [X]

@@ -1,42 +1,24 @@
-"""Build, fit, persist and load the KNN pipeline; the presets."""
+"""The presets and the KNN pipeline: a scikit-learn Pipeline (features, then the neighbour
+search) that can also return its neighbours and save / restore its fitted state as arrays."""
 
 from __future__ import annotations
 
 import contextlib
 import functools
 import json
-import os
-import platform
-import time
-import warnings
-import zipfile
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
-import scipy
-import sklearn
 from sklearn.decomposition import PCA
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 from threadpoolctl import ThreadpoolController
 
-from .data import PROJECT_ROOT, Mnist, atomic_write, load_mnist, read_npz
-from .evaluation import Evaluation
 from .features import Augment, Blur, Deskew, Flatten
-from .neighbors import BlasKNeighborsClassifier, vote
+from .neighbors import BlasKNeighborsClassifier, training_rows, vote
 
-try:  # POSIX advisory locks; elsewhere two simultaneous first starts just both build.
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None
-
-# Bump when the artifact layout or the meaning of a config field changes.
-FORMAT_VERSION = 1
 # Neighbours kept per test digit and offered by the app's k control.
 K_MAX = 15
-Progress = Callable[[float, str], None]
 
 
 @dataclass(frozen=True)
@@ -99,10 +81,6 @@ PRESETS = {
 DEFAULT_PRESET = "default"
 
 
-class StaleArtifactWarning(UserWarning):
-    """A models/ artifact was missing, stale or corrupt and is being rebuilt."""
-
-
 @dataclass(frozen=True)
 class Neighbours:
     """One search's outcome: the vote and the neighbours that cast it."""
@@ -147,6 +125,23 @@ class KNNPipeline(Pipeline):
     """
 
     def fit(self, X, y=None):
+        """Fit the feature steps and store the training rows the search runs over.
+
+        With an ``augment`` step, the steps after it are fitted on the enlarged set.
+
+        Parameters
+        ----------
+        X : array (n, 28, 28) uint8
+            Training images, ink = 255.
+        y : array (n,)
+            Their labels, 0-9.
+
+        Returns
+        -------
+        self
+            With ``train_labels_`` (n_rows,) and ``source_index_`` (n_rows,), the
+            training digit each searched row was made from.
+        """
         names = [name for name, _ in self.steps]
         if "augment" not in names:
             super().fit(X, y)
@@ -162,25 +157,43 @@ class KNNPipeline(Pipeline):
         self.train_labels_ = np.asarray(labels, dtype=np.uint8)
         return self
 
-    def features(self, X):
-        """``X`` through every step but the KNN (what the neighbours are searched on).
+    def feature_stages(self, X, skip=()):
+        """Yield ``(name, X)`` after each feature step: ``X`` on its way to the search.
 
         Applies the steps directly rather than through Pipeline's machinery, whose
         per-call checks cost more than the features of one drawing; each step
         still validates its input and refuses to run unfitted.
+
+        Parameters
+        ----------
+        X : array (n, 28, 28) uint8
+            MNIST-style images, ink = 255.
+        skip : collection of str
+            Names of steps to leave out for ``X`` (the training rows keep them): the
+            teaching pages show what a step does by switching it off.
         """
-        for _, step in self.steps[:-1]:
-            if step is not None and step != "passthrough":  # Pipeline's "skip this step"
+        for name, step in self.steps[:-1]:
+            # None and "passthrough" are Pipeline's own ways to switch a step off.
+            if name not in skip and step is not None and step != "passthrough":
                 X = step.transform(X)
+            yield name, X
+
+    def features(self, X, skip=()):
+        """``X`` through every feature step but those in ``skip``: what the neighbours are
+        searched on, shape (n, n_features)."""
+        for _, features in self.feature_stages(X, skip):
+            X = features
         return X
 
     def predict(self, X, **params):
+        """Labels (n,) of images ``X`` (n, 28, 28) uint8."""
         if params:
             return super().predict(X, **params)
         with _one_thread_if_small(X):
             return self.steps[-1][1].predict(self.features(X))
 
     def predict_proba(self, X, **params):
+        """Vote shares (n, 10) of images ``X`` (n, 28, 28) uint8."""
         if params:
             return super().predict_proba(X, **params)
         with _one_thread_if_small(X):
@@ -191,6 +204,22 @@ class KNNPipeline(Pipeline):
 
         With augmentation, an index names the original training digit that the
         matching (shifted or rotated) copy was made from.
+
+        Parameters
+        ----------
+        X : array (n, 28, 28) uint8
+            Images, ink = 255.
+        n_neighbors : int, optional
+            How many (default: the model's k).
+        return_distance : bool
+            Also return the distances.
+
+        Returns
+        -------
+        dist : ndarray (n, n_neighbors) float32, ascending
+            Only with ``return_distance``.
+        ind : ndarray (n, n_neighbors) int
+            Indices into the training set.
         """
         with _one_thread_if_small(X):
             features = self.features(X)
@@ -198,21 +227,66 @@ class KNNPipeline(Pipeline):
         ind = self.source_index_[ind]
         return (dist, ind) if return_distance else ind
 
-    def search(self, X, n_neighbors: int = K_MAX, k=None, weights=None) -> Neighbours:
+    def search(self, X, n_neighbors: int = K_MAX, k=None, weights=None, skip=()) -> Neighbours:
         """One neighbour search, then the vote of the first ``k`` (default: the model's).
 
         Cheaper than calling ``predict_proba`` and ``kneighbors`` separately,
         and lets the caller vote with another k or weighting without searching again.
+
+        Parameters
+        ----------
+        X : array (n, 28, 28) uint8
+            MNIST-style images, ink = 255.
+        n_neighbors : int
+            How many neighbours to return (at least ``k`` are searched).
+        k : int, optional
+            How many of them vote (default: the model's ``n_neighbors``).
+        weights : {"uniform", "distance"}, optional
+            How they vote (default: the model's).
+        skip : collection of str
+            Feature steps to leave out for ``X`` (see :meth:`feature_stages`).
+
+        Returns
+        -------
+        Neighbours
+            Labels (n,), probabilities (n, 10), and the neighbours' distances,
+            training-set indices and labels, each (n, max(n_neighbors, k)).
         """
+        with _one_thread_if_small(X):
+            return self.search_features(self.features(X, skip), n_neighbors, k, weights)
+
+    def search_features(
+        self, features, n_neighbors: int = K_MAX, k=None, weights=None
+    ) -> Neighbours:
+        """:meth:`search` for rows that are already features, shape (n, n_features)."""
         knn = self.steps[-1][1]
         k = k or knn.n_neighbors
-        with _one_thread_if_small(X):
-            features = self.features(X)
-            dist, rows = knn.kneighbors(features, n_neighbors=max(n_neighbors, k))
+        dist, rows = knn.kneighbors(features, n_neighbors=max(n_neighbors, k))
         neigh_labels = self.train_labels_[rows]
         proba = vote(dist, neigh_labels, k, weights or knn.weights)
         ind = self.source_index_[rows]
         return Neighbours(proba.argmax(axis=1), proba, dist, ind, neigh_labels)
+
+    @property
+    def training_features_(self) -> np.ndarray:
+        """The rows the search runs over, (n_rows, n_features): one per training digit, or
+        per augmented copy (``source_index_`` names each row's training digit)."""
+        return training_rows(self.steps[-1][1])
+
+    def fitted_arrays(self) -> dict[str, np.ndarray]:
+        """The learned arrays of every step (attributes ending in ``_``) and the search's rows.
+
+        :func:`restore_pipeline` rebuilds the fitted pipeline from them without refitting.
+        """
+        arrays = {}
+        for name, step in self.steps[:-1]:
+            for attr, value in vars(step).items():
+                if attr.endswith("_") and not attr.startswith("_"):
+                    arrays[f"step/{name}/{attr}"] = np.asarray(value)
+        arrays["knn/X"] = self.training_features_
+        arrays["knn/y"] = self.train_labels_
+        arrays["knn/source"] = self.source_index_
+        return arrays
 
 
 def make_pipeline(preset: Preset) -> KNNPipeline:
@@ -236,69 +310,14 @@ def make_pipeline(preset: Preset) -> KNNPipeline:
     return KNNPipeline(steps)
 
 
-# ------------------------------------------------------------------ artifacts
+def restore_pipeline(preset: Preset, arrays) -> KNNPipeline:
+    """The fitted pipeline of ``preset`` from :meth:`KNNPipeline.fitted_arrays`, without refitting.
 
-
-@dataclass(frozen=True)
-class Artifact:
-    """What models/<preset>.npz holds: the fitted model, its test evaluation, its record."""
-
-    preset: Preset
-    model: KNNPipeline
-    evaluation: Evaluation
-    meta: dict
-
-
-def models_dir() -> Path:
-    """The artifacts folder: $MNIST_KNN_MODELS_DIR or the project's models/."""
-    return Path(os.environ.get("MNIST_KNN_MODELS_DIR") or PROJECT_ROOT / "models")
-
-
-def artifact_path(preset: str, folder: Path | None = None) -> Path:
-    return (folder or models_dir()) / f"{preset}.npz"
-
-
-def library_versions() -> dict:
-    return {
-        "format": FORMAT_VERSION,
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "scikit-learn": sklearn.__version__,
-    }
-
-
-def _expected_meta(preset: Preset, data: Mnist) -> dict:
-    return {
-        "config": preset.config(),
-        "data_checksum": data.checksum,
-        "versions": library_versions(),
-    }
-
-
-def _stale_reason(meta, preset: Preset, data: Mnist) -> str | None:
-    for key, want in _expected_meta(preset, data).items():
-        if not isinstance(meta, dict) or meta.get(key) != want:
-            return f"stale ({key} changed)"
-    return None
-
-
-def _fitted_state(model: KNNPipeline) -> dict[str, np.ndarray]:
-    """The learned arrays of every step (attributes ending in ``_``) and the KNN's data."""
-    arrays = {}
-    for name, step in model.steps[:-1]:
-        for attr, value in vars(step).items():
-            if attr.endswith("_") and not attr.startswith("_"):
-                arrays[f"step/{name}/{attr}"] = np.asarray(value)
-    knn = model.steps[-1][1]
-    arrays["knn/X"] = knn._fit_X
-    arrays["knn/y"] = model.train_labels_
-    arrays["knn/source"] = model.source_index_
-    return arrays
-
-
-def _restore(preset: Preset, arrays) -> KNNPipeline:
-    """Rebuild a fitted pipeline from :func:`_fitted_state`'s arrays, without refitting."""
+    Raises
+    ------
+    KeyError, ValueError
+        If an array is missing or does not fit the preset's steps.
+    """
     model = make_pipeline(preset)
     for name, step in model.steps[:-1]:
         prefix = f"step/{name}/"
@@ -313,149 +332,9 @@ def _restore(preset: Preset, arrays) -> KNNPipeline:
     return model
 
 
-def save_artifact(path: Path, artifact: Artifact) -> None:
-    """Write ``artifact`` as one .npz, through a temp file and an atomic rename."""
-    arrays = _fitted_state(artifact.model)
-    for field in ("y_true", "y_pred", "proba", "neigh_ind", "neigh_dist"):
-        arrays[f"eval/{field}"] = getattr(artifact.evaluation, field)
-    arrays["meta"] = np.array(json.dumps(artifact.meta))
-    atomic_write(path, lambda fh: np.savez(fh, **arrays))
-
-
-def read_artifact(path: Path, preset: Preset, data: Mnist) -> Artifact:
-    """Load an artifact, refusing anything that does not match ``preset`` and ``data``.
-
-    Raises
-    ------
-    FileNotFoundError
-        If there is no file.
-    ValueError
-        If it is corrupt, truncated, of another format, config, data or library version.
-    """
-    meta, arrays = read_npz(path)
-    if reason := _stale_reason(meta, preset, data):
-        raise ValueError(f"{path.name} is {reason}")
-    try:
-        model = _restore(preset, arrays)
-        evaluation = Evaluation(
-            **{
-                f: arrays[f"eval/{f}"]
-                for f in ("y_true", "y_pred", "proba", "neigh_ind", "neigh_dist")
-            }
-        )
-    except (KeyError, ValueError, TypeError) as exc:
-        raise ValueError(f"{path.name} is incomplete ({exc})") from exc
-    if len(evaluation.y_true) != len(data.y_test) or model.source_index_.max() + 1 != len(
-        data.y_train
-    ):
-        raise ValueError(f"{path.name} is stale (its sizes do not match the data)")
-    return Artifact(preset, model, evaluation, meta)
-
-
-def build_artifact(
-    preset: Preset, data: Mnist, progress: Progress | None = None, batch: int = 500
-) -> Artifact:
-    """Fit ``preset`` on the training set and classify the whole test set.
-
-    ``progress(fraction, message)`` is called as the work advances.
-    """
-    progress = progress or (lambda fraction, message: None)
-    start = time.perf_counter()
-    progress(0.0, f"fitting {preset.name} on {len(data.x_train):,} training digits")
-    model = make_pipeline(preset).fit(data.x_train, data.y_train)
-    fit_seconds = time.perf_counter() - start
-    parts = []
-    n = len(data.x_test)
-    for i in range(0, n, batch):
-        progress(
-            0.1 + 0.85 * i / n, f"classifying test digits {i:,}-{min(i + batch, n):,} of {n:,}"
-        )
-        parts.append(model.search(data.x_test[i : i + batch], n_neighbors=K_MAX))
-    evaluation = Evaluation(
-        y_true=data.y_test,
-        y_pred=np.concatenate([p.labels for p in parts]).astype(np.uint8),
-        proba=np.concatenate([p.proba for p in parts]).astype(np.float32),
-        neigh_ind=np.concatenate([p.ind for p in parts]).astype(np.int32),
-        neigh_dist=np.concatenate([p.dist for p in parts]).astype(np.float32),
-    )
-    meta = _expected_meta(preset, data) | {
-        "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "fit_seconds": round(fit_seconds, 3),
-        "build_seconds": round(time.perf_counter() - start, 3),
-        "accuracy": evaluation.accuracy,
-        "n_train": len(data.y_train),
-        "n_test": n,
-    }
-    progress(1.0, f"{preset.name}: test accuracy {evaluation.accuracy:.2%}")
-    return Artifact(preset, model, evaluation, meta)
-
-
-@contextlib.contextmanager
-def _build_lock(path: Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_suffix(".lock"), "w") as fh:
-        if fcntl:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-        yield
-
-
-def artifact_problem(preset: str = DEFAULT_PRESET, data: Mnist | None = None) -> str | None:
-    """Why models/<preset>.npz cannot be used as it is (None when it looks fresh).
-
-    Reads only the artifact's record, so it is cheap enough for every page view;
-    damage inside the arrays is caught when :func:`load_artifact` reads them.
-    """
-    data = data or load_mnist()
-    path = artifact_path(preset)
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            meta = json.loads(str(npz["meta"]))
-    except FileNotFoundError:
-        return "not built yet"
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-        return f"unreadable ({exc})"
-    return _stale_reason(meta, get_preset(preset), data)
-
-
 def get_preset(name: str) -> Preset:
     """The preset called ``name``; a ValueError lists the valid names otherwise."""
     try:
         return PRESETS[name]
     except KeyError:
         raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}") from None
-
-
-def load_artifact(
-    preset: str = DEFAULT_PRESET,
-    *,
-    data: Mnist | None = None,
-    progress: Progress | None = None,
-    rebuild: bool = False,
-) -> Artifact:
-    """Load models/<preset>.npz, building it first when missing, stale or corrupt.
-
-    A rebuild is announced with a :class:`StaleArtifactWarning`. Two processes
-    starting together build once: the second waits on a lock file, then loads.
-    """
-    spec = get_preset(preset)
-    data = data or load_mnist(progress=progress)
-    path = artifact_path(preset)
-    with _build_lock(path):
-        if not rebuild:
-            try:
-                return read_artifact(path, spec, data)
-            except FileNotFoundError:
-                reason = "not built yet"
-            except ValueError as exc:
-                reason = str(exc)
-            warnings.warn(
-                f"models/{path.name} {reason}: rebuilding it", StaleArtifactWarning, stacklevel=2
-            )
-        artifact = build_artifact(spec, data, progress)
-        save_artifact(path, artifact)
-        return artifact
-
-
-def load_model(preset: str = DEFAULT_PRESET, **kwargs) -> KNNPipeline:
-    """The fitted model of ``preset`` (see :func:`load_artifact` for the keywords)."""
-    return load_artifact(preset, **kwargs).model

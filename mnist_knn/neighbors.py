@@ -71,6 +71,17 @@ def smallest_k(scores: np.ndarray, k: int, block: int = 128) -> np.ndarray:
     return np.take_along_axis(np.take_along_axis(cols, top, axis=1), order, axis=1)
 
 
+def training_rows(knn: KNeighborsClassifier) -> np.ndarray:
+    """The rows a fitted KNeighborsClassifier searches, shape (n_rows, n_features).
+
+    :class:`BlasKNeighborsClassifier` keeps them as ``fit_X32_``; scikit-learn's own
+    class only in its private ``_fit_X``, read here and nowhere else.
+    """
+    check_is_fitted(knn)
+    rows = getattr(knn, "fit_X32_", None)
+    return knn._fit_X if rows is None else rows
+
+
 @functools.cache
 def _blas():
     # Inspecting the loaded libraries costs ~10 ms: once per process.
@@ -94,6 +105,18 @@ class BlasKNeighborsClassifier(KNeighborsClassifier):
     chunk_bytes = 1 << 27
 
     def fit(self, X, y):
+        """Store the training rows as float32 and their squared norms.
+
+        Parameters
+        ----------
+        X : array (n_rows, n_features)
+        y : array (n_rows,)
+
+        Returns
+        -------
+        self
+            With ``fit_X32_`` (n_rows, n_features) float32 and ``sq_norms_`` (n_rows,).
+        """
         if self.metric not in ("minkowski", "euclidean") or (
             self.metric == "minkowski" and self.p != 2
         ):
@@ -104,7 +127,24 @@ class BlasKNeighborsClassifier(KNeighborsClassifier):
         return self
 
     def kneighbors(self, X=None, n_neighbors=None, return_distance=True):
-        """Distances and indices of the ``n_neighbors`` nearest training rows, ascending."""
+        """Distances and indices of the ``n_neighbors`` nearest training rows, ascending.
+
+        Parameters
+        ----------
+        X : array (n, n_features), optional
+            Queries; None asks for the training rows' own neighbours (each excluded).
+        n_neighbors : int, optional
+            How many (default: ``n_neighbors`` of the estimator).
+        return_distance : bool
+            Also return the distances.
+
+        Returns
+        -------
+        dist : ndarray (n, n_neighbors) float32
+            Only with ``return_distance``.
+        ind : ndarray (n, n_neighbors) intp
+            Row indices into the training set.
+        """
         check_is_fitted(self)
         if X is None:  # "neighbours of the training set itself" excludes each point
             return super().kneighbors(None, n_neighbors, return_distance)
@@ -148,8 +188,10 @@ class BlasKNeighborsClassifier(KNeighborsClassifier):
         return (dist, ind) if return_distance else ind
 
     def predict_proba(self, X):
+        """Vote shares (n, n_classes) of rows ``X`` (n, n_features), as scikit-learn votes."""
         dist, ind = self.kneighbors(X)
         return vote(dist, self._y[ind], self.n_neighbors, self.weights, len(self.classes_))
 
     def predict(self, X):
+        """Labels (n,) of rows ``X`` (n, n_features)."""
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]

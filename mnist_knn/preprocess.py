@@ -31,6 +31,19 @@ STROKE_BAND = (1.94, 2.72)
 # Larger uploads are refused from their header, before any pixel is decoded.
 MAX_PIXELS = 40_000_000
 
+# The Draw page's canvas: its side in px, and its brush.
+CANVAS = 280
+# The canvas brush's default, derived rather than guessed: MNIST's median stroke
+# is 2.30 px wide in its 20 px box (``stroke_width`` over 5,000 training digits;
+# 10-90%: 1.7-3.3 px; `python tools/draw_bench.py stroke`). A digit drawn on
+# the 280 px canvas is typically ~200 px tall (a margin of ~40 px around it),
+# and to_mnist scales it to 20 px, by 1/10: a 2.30 * 10 = 23 px brush gives
+# MNIST's stroke. (to_mnist also brings any stroke into MNIST's range, so other
+# widths still work; the default simply needs no correcting.)
+MNIST_STROKE = 2.30
+DRAWN_HEIGHT = 200
+DEFAULT_BRUSH = round(MNIST_STROKE * DRAWN_HEIGHT / 20)
+
 
 class ImageError(ValueError):
     """The input cannot be turned into a digit; the message says why, for people."""
@@ -371,7 +384,13 @@ def even_strokes(
     return fit_box(adjusted[top:bottom, left:right]), fine, width, adjusted
 
 
-def preprocess_steps(image, stroke_band: tuple[float, float] | None = STROKE_BAND) -> Steps:
+# The steps a caller can switch off (the ink extraction always runs).
+SKIPPABLE = ("crop", "stroke", "fit", "centre")
+
+
+def preprocess_steps(
+    image, stroke_band: tuple[float, float] | None = STROKE_BAND, skip=()
+) -> Steps:
     """Run the whole preprocessing and return every intermediate image.
 
     Ink extraction, crop to the ink's bounding box, fit into 80 px to measure
@@ -384,6 +403,21 @@ def preprocess_steps(image, stroke_band: tuple[float, float] | None = STROKE_BAN
     image : PIL.Image.Image or array-like
         A drawing of any size: RGBA, RGB, L (or LA, P, I;16…), dark-on-light,
         light-on-dark, or ink on transparent.
+    stroke_band : (float, float) or None
+        The stroke widths (px at the 20 px scale) strokes are brought into.
+    skip : collection of {"crop", "stroke", "fit", "centre"}
+        Steps to switch off, to show what each one does (the How it works page).
+        ``crop``: keep the whole canvas instead of the ink's bounding box.
+        ``stroke``: keep the strokes as drawn instead of evening their width (also
+        skipped with ``crop`` or ``fit``: strokes are measured on the cropped digit
+        at the fitted scale). ``fit``: shrink by the factor that takes the canvas
+        to 28×28 instead of fitting the longer side to 20 px. ``centre``: paste the
+        digit where it was on the canvas instead of centring its mass.
+
+    Returns
+    -------
+    Steps
+        Every intermediate image; ``result`` is the (28, 28) uint8 image, ink = 255.
 
     Raises
     ------
@@ -392,21 +426,47 @@ def preprocess_steps(image, stroke_band: tuple[float, float] | None = STROKE_BAN
     EmptyDrawingError
         If the image has no ink.
     """
+    skip = set(skip)
+    if unknown := skip - set(SKIPPABLE):
+        raise ValueError(f"cannot skip {sorted(unknown)}; choose from {SKIPPABLE}")
     ink = extract_ink(image)
+    height, width = ink.shape
     box = ink_box(ink)
-    top, left, bottom, right = box
+    top, left, bottom, right = region = (0, 0, height, width) if "crop" in skip else box
     cropped = ink[top:bottom, left:right]
-    fine = width = adjusted = None
-    if stroke_band is None:
+    fine = stroke = adjusted = None
+    if "fit" in skip:
+        # Whatever scale takes the whole canvas to 28x28, applied to the region.
+        fitted = fit_box(cropped, max(1, round(max(cropped.shape) * SIZE / max(height, width))))
+    elif stroke_band is None or skip & {"stroke", "crop"}:  # measured on the cropped digit
         fitted = fit_box(cropped)
     else:
-        fitted, fine, width, adjusted = even_strokes(cropped, stroke_band)
-    centred = centre_by_mass(fitted)
+        fitted, fine, stroke, adjusted = even_strokes(cropped, stroke_band)
+    if "centre" in skip:
+        centred = paste_where_drawn(fitted, region, (height, width))
+    else:
+        centred = centre_by_mass(fitted)
     peak = centred.max()
     if peak <= 0:  # only possible for sub-threshold specks lost by resampling
         raise EmptyDrawingError("the drawing is empty: draw a digit")
     result = np.rint(centred / peak * 255).astype(np.uint8)
-    return Steps(ink, box, cropped, fitted, centred, result, fine, width, adjusted)
+    return Steps(ink, box, cropped, fitted, centred, result, fine, stroke, adjusted)
+
+
+def paste_where_drawn(fitted: np.ndarray, region, canvas_shape) -> np.ndarray:
+    """Paste ``fitted`` into 28x28 with its centre where ``region``'s centre was on the canvas.
+
+    ``region`` is (top, left, bottom, right) on a canvas of ``canvas_shape`` (height, width).
+    """
+    top, left, bottom, right = region
+    h, w = fitted.shape
+    cy = (top + bottom) / 2 / canvas_shape[0] * SIZE
+    cx = (left + right) / 2 / canvas_shape[1] * SIZE
+    y = int(np.clip(round(cy - h / 2), 0, SIZE - h))
+    x = int(np.clip(round(cx - w / 2), 0, SIZE - w))
+    out = np.zeros((SIZE, SIZE))
+    out[y : y + h, x : x + w] = fitted
+    return out
 
 
 def to_mnist(image) -> np.ndarray:

@@ -10,22 +10,11 @@ import numpy as np
 from PIL import Image
 
 from .features import as_images
-from .model import K_MAX, KNNPipeline, Neighbours
-from .neighbors import vote
-from .preprocess import (
-    BOX,
-    SIZE,
-    EmptyDrawingError,
-    Steps,
-    centre_by_mass,
-    even_strokes,
-    extract_ink,
-    fit_box,
-    ink_box,
-)
+from .model import KNNPipeline, Neighbours
+from .preprocess import SIZE, SKIPPABLE, Steps, preprocess_steps
 
 # Preprocessing steps a student can switch off (the ink extraction always runs).
-PREPROCESSING = ("crop", "stroke", "fit", "centre")
+PREPROCESSING = SKIPPABLE
 # Feature steps of a pipeline that work on images and can be skipped for one drawing.
 IMAGE_STEPS = ("deskew", "blur")
 
@@ -109,32 +98,6 @@ STEPS = {
 }
 
 
-# ------------------------------------------------------------------ stand-in drawings
-
-
-def sample_drawing(digit: np.ndarray, seed: int, size: int = 280) -> np.ndarray:
-    """An MNIST digit redrawn on a ``size`` x ``size`` transparent canvas, as a hand would.
-
-    Its ink is scaled to a height between 35 % and 70 % of the canvas and placed
-    off-centre (both chosen from ``seed``), so cropping, fitting and centring have
-    work to do. Returns RGBA uint8 (size, size, 4): black ink, alpha = ink strength,
-    the layout of a drawable canvas's image data.
-    """
-    ink = np.asarray(digit, dtype=np.float32) / 255
-    top, left, bottom, right = ink_box(ink)
-    ink = ink[top:bottom, left:right]
-    rng = np.random.default_rng(seed)
-    scale = rng.uniform(0.35, 0.7) * size / max(ink.shape)
-    h, w = (max(1, round(n * scale)) for n in ink.shape)
-    big = Image.fromarray(ink, mode="F").resize((w, h), Image.Resampling.BILINEAR)
-    y, x = int(rng.integers(0, size - h + 1)), int(rng.integers(0, size - w + 1))
-    alpha = np.zeros((size, size), dtype=np.float32)
-    alpha[y : y + h, x : x + w] = np.clip(np.asarray(big), 0, 1)
-    out = np.zeros((size, size, 4), dtype=np.uint8)
-    out[..., 3] = np.rint(alpha * 255).astype(np.uint8)
-    return out
-
-
 def ink_pixels(image: np.ndarray) -> np.ndarray:
     """Ink strength in [0, 1] (or a uint8 digit, ink = 255) as dark-on-white uint8 pixels."""
     image = np.asarray(image)
@@ -174,72 +137,6 @@ def stacked(*pixels: np.ndarray, gap: int = 2) -> np.ndarray:
     return np.vstack(parts)
 
 
-# ------------------------------------------------------------------ preprocessing
-
-
-def preprocess_with(image, skip: Iterable[str] = ()) -> Steps:
-    """:func:`~mnist_knn.preprocess.preprocess_steps` with some of its steps switched off.
-
-    Parameters
-    ----------
-    image : PIL.Image.Image or array-like
-        A drawing, as :func:`~mnist_knn.preprocess.to_mnist` accepts.
-    skip : iterable of {"crop", "stroke", "fit", "centre"}
-        ``crop``: keep the whole canvas instead of the ink's bounding box.
-        ``stroke``: keep the strokes as drawn instead of evening their width (also
-        skipped with ``crop`` or ``fit``: strokes are measured on the cropped digit
-        at the fitted scale).
-        ``fit``: shrink by the factor that takes the canvas to 28×28 instead of
-        fitting the longer side to 20 px. ``centre``: paste the digit where it was
-        on the canvas instead of centring its mass. With nothing skipped the
-        result equals ``to_mnist(image)``.
-
-    Raises
-    ------
-    EmptyDrawingError
-        If the drawing has no ink.
-    """
-    skip = set(skip)
-    if unknown := skip - set(PREPROCESSING):
-        raise ValueError(f"cannot skip {sorted(unknown)}; choose from {PREPROCESSING}")
-    ink = extract_ink(image)
-    height, width = ink.shape
-    box = ink_box(ink)  # raises EmptyDrawingError on an empty canvas
-    region = (0, 0, height, width) if "crop" in skip else box
-    top, left, bottom, right = region
-    cropped = ink[top:bottom, left:right]
-    fine = stroke = adjusted = None
-    if "fit" in skip:
-        # Whatever scale takes the whole canvas to 28x28, applied to the region.
-        fitted = fit_box(cropped, max(1, round(max(cropped.shape) * SIZE / max(height, width))))
-    elif skip & {"stroke", "crop"}:  # strokes are measured on the cropped digit
-        fitted = fit_box(cropped, BOX)
-    else:
-        fitted, fine, stroke, adjusted = even_strokes(cropped)
-    if "centre" in skip:
-        centred = _paste_where_drawn(fitted, region, (height, width))
-    else:
-        centred = centre_by_mass(fitted)
-    peak = centred.max()
-    if peak <= 0:
-        raise EmptyDrawingError("the drawing is empty: draw a digit")
-    result = np.rint(centred / peak * 255).astype(np.uint8)
-    return Steps(ink, box, cropped, fitted, centred, result, fine, stroke, adjusted)
-
-
-def _paste_where_drawn(fitted: np.ndarray, region, canvas_shape) -> np.ndarray:
-    """Paste ``fitted`` into 28x28 with its centre where the region's centre was on the canvas."""
-    top, left, bottom, right = region
-    h, w = fitted.shape
-    cy = (top + bottom) / 2 / canvas_shape[0] * SIZE
-    cx = (left + right) / 2 / canvas_shape[1] * SIZE
-    y = int(np.clip(round(cy - h / 2), 0, SIZE - h))
-    x = int(np.clip(round(cx - w / 2), 0, SIZE - w))
-    out = np.zeros((SIZE, SIZE))
-    out[y : y + h, x : x + w] = fitted
-    return out
-
-
 # ------------------------------------------------------------------ the model's side
 
 
@@ -265,16 +162,14 @@ def model_view(model: KNNPipeline, digit: np.ndarray, skip: Iterable[str] = ()) 
     Skipping "deskew" feeds the pipeline *after* its deskew step: the training
     digits stay deskewed, only the drawing is not.
     """
-    skip = set(skip)
     X = as_images(digit)
     image, stages = X[0], {}
-    for name, step in model.steps[:-1]:
-        if name == "flatten":
+    for name, after in model.feature_stages(X, frozenset(skip)):
+        if name == "flatten":  # the picture the model takes in: the image just before
             image = as_images(X)[0]
-        if name not in skip:
-            X = step.transform(X)
         if name in IMAGE_STEPS:
-            stages[name] = np.clip(as_images(X)[0], 0, 1)
+            stages[name] = np.clip(as_images(after)[0], 0, 1)
+        X = after
     features = np.asarray(X, dtype=np.float32).reshape(1, -1)
     if "pca" in model.named_steps:
         pca = model.named_steps["pca"]
@@ -290,30 +185,12 @@ def model_view(model: KNNPipeline, digit: np.ndarray, skip: Iterable[str] = ()) 
     return ModelView(image, stages, features, np.clip(seen, 0, 1), description)
 
 
-def search_features(
-    model: KNNPipeline, features: np.ndarray, n_neighbors: int = K_MAX, k=None, weights=None
-) -> Neighbours:
-    """:meth:`KNNPipeline.search` for inputs that are already features."""
-    knn = model.steps[-1][1]
-    k = k or knn.n_neighbors
-    dist, rows = knn.kneighbors(features, n_neighbors=max(n_neighbors, k))
-    neigh_labels = model.train_labels_[rows]
-    proba = vote(dist, neigh_labels, k, weights or knn.weights)
-    return Neighbours(proba.argmax(axis=1), proba, dist, model.source_index_[rows], neigh_labels)
-
-
-def training_features(model: KNNPipeline) -> np.ndarray:
-    """The rows the model's KNN searches (one per training digit, or per augmented copy)."""
-    knn = model.steps[-1][1]
-    return knn.fit_X32_ if hasattr(knn, "fit_X32_") else knn._fit_X
-
-
 def distances_to_training(model: KNNPipeline, features: np.ndarray) -> np.ndarray:
     """Euclidean distance from one input (1, d) to every training digit, shape (n_train,).
 
     With augmentation a digit's distance is that of its nearest copy.
     """
-    X = training_features(model)
+    X = model.training_features_
     q = np.asarray(features, dtype=X.dtype).reshape(-1)
     norms = getattr(model.steps[-1][1], "sq_norms_", None)
     if norms is None:
@@ -361,9 +238,9 @@ def explain(
         If the drawing has no ink.
     """
     skip = frozenset(skip)
-    steps = preprocess_with(drawing, skip & set(PREPROCESSING))
+    steps = preprocess_steps(drawing, skip=skip & set(PREPROCESSING))
     view = model_view(model, steps.result, skip & set(IMAGE_STEPS))
-    neighbours = search_features(model, view.features, k=k, weights=weights)
+    neighbours = model.search_features(view.features, k=k, weights=weights)
     return Explanation(steps, view, neighbours, skip)
 
 
@@ -489,7 +366,7 @@ def scratch_for_model(model: KNNPipeline, features: np.ndarray, k=None, weights=
     """
     knn = model.steps[-1][1]
     labels, proba, dist, rows = knn_from_scratch(
-        training_features(model),
+        model.training_features_,
         model.train_labels_,
         features,
         k or knn.n_neighbors,

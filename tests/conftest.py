@@ -7,12 +7,9 @@ about a second and the project's own models/ is never touched.
 
 from __future__ import annotations
 
-import json
 import os
 
-import numpy as np
 import pytest
-from PIL import Image, ImageDraw
 
 from mnist_knn import data as mnist_data
 
@@ -47,34 +44,3 @@ def models_dir(tmp_path, monkeypatch):
     """A fresh, empty models folder for one test."""
     monkeypatch.setenv("MNIST_KNN_MODELS_DIR", str(tmp_path / "models"))
     return tmp_path / "models"
-
-
-def stroke_image(
-    points,
-    size: int = 280,
-    width: int = 18,
-    ink=(0, 0, 0, 255),
-    background=(255, 255, 255, 255),
-    mode: str = "RGBA",
-) -> Image.Image:
-    """A canvas-like drawing: a polyline through ``points`` (fractions of ``size``), round brush."""
-    img = Image.new(mode, (size, size), background)
-    draw = ImageDraw.Draw(img)
-    xy = [(x * size, y * size) for x, y in points]
-    draw.line(xy, fill=ink, width=width, joint="curve")
-    r = width / 2
-    for x, y in (xy[0], xy[-1]):
-        draw.ellipse((x - r, y - r, x + r, y + r), fill=ink)
-    return img
-
-
-ONE = [(0.5, 0.2), (0.5, 0.8)]
-ZERO = [(0.5 + 0.2 * np.sin(t), 0.5 - 0.3 * np.cos(t)) for t in np.linspace(0, 2 * np.pi, 40)]
-SEVEN = [(0.3, 0.25), (0.7, 0.25), (0.45, 0.8)]
-
-
-def age_versions(path) -> None:
-    """Rewrite the .npz artifact at ``path`` as if built with another scikit-learn."""
-    meta, arrays = mnist_data.read_npz(path)
-    meta["versions"]["scikit-learn"] = "0.0"
-    np.savez(path, meta=np.array(json.dumps(meta)), **arrays)

@@ -1,0 +1,296 @@
+"""Everything the project keeps in models/: one way to write, read, check and rebuild it.
+
+An artifact is one .npz file (arrays, plus a JSON record under the key ``meta``),
+read without pickle. Its :class:`Recipe` says what it must have been built from:
+its kind and format, the configuration, the data's checksum and the library
+versions. A file whose record differs is *stale*; a missing, stale or damaged
+file is rebuilt by :func:`load_or_build`, under a lock so that two processes
+starting together build it once. Every write goes through a temp file and a
+rename: a crash leaves the old file or nothing, never half a file.
+
+The kinds of artifact (the fitted models, the k tuning, the digit map, the model
+comparison) each describe their arrays in their own module and use this one
+for everything else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import tempfile
+import warnings
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+import scipy
+import sklearn
+
+try:  # POSIX advisory locks; elsewhere two simultaneous first starts just both build.
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# ``progress(fraction, message)``: how long builds report how far they are.
+Progress = Callable[[float, str], None]
+T = TypeVar("T")
+
+
+class StaleArtifactWarning(UserWarning):
+    """A models/ artifact was missing, stale or corrupt and is being rebuilt."""
+
+
+class ArtifactError(ValueError):
+    """A file in models/ that cannot be used: "<filename> is <reason>".
+
+    ``reason`` starts with "unreadable", "incomplete", "stale" or "missing", then says why.
+    """
+
+    def __init__(self, filename: str, reason: str):
+        super().__init__(f"{filename} is {reason}")
+        self.filename = filename
+        self.reason = reason
+
+
+def no_progress(fraction: float, message: str) -> None:
+    """A :data:`Progress` that reports nothing."""
+
+
+def models_dir() -> Path:
+    """The artifacts folder: $MNIST_KNN_MODELS_DIR or the project's models/."""
+    return Path(os.environ.get("MNIST_KNN_MODELS_DIR") or PROJECT_ROOT / "models")
+
+
+def library_versions() -> dict:
+    """The versions of what computes the artifacts (another version makes them stale)."""
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "scikit-learn": sklearn.__version__,
+    }
+
+
+# ------------------------------------------------------------------ files
+
+
+def atomic_write(path: str | os.PathLike, write: Callable) -> None:
+    """Call ``write(file)`` on a temp file in ``path``'s folder, then rename it into place.
+
+    A crash or an exception leaves the old file (or nothing) behind, never half a file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temp file in the same folder and a rename."""
+    atomic_write(path, lambda fh: fh.write(data))
+
+
+def write_npz(path: str | os.PathLike, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+    """Write ``arrays`` and the JSON record ``meta`` as one .npz, atomically."""
+    arrays = dict(arrays, meta=np.array(json.dumps(meta)))
+    atomic_write(path, lambda fh: np.savez(fh, **arrays))
+
+
+def read_meta(path: str | os.PathLike) -> object:
+    """Only the JSON record of an .npz artifact (cheap: the arrays are not read).
+
+    Raises as :func:`read_npz` does.
+    """
+    return _read(path, arrays=False)[0]
+
+
+def read_npz(path: str | os.PathLike) -> tuple[object, dict[str, np.ndarray]]:
+    """The JSON ``meta`` entry and every array of an .npz artifact, read without pickle.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no file.
+    ValueError
+        ``"<name> is unreadable (…)"`` if it is truncated, corrupt or not such an artifact.
+    """
+    return _read(path, arrays=True)
+
+
+def _read(path, arrays: bool) -> tuple[object, dict[str, np.ndarray]]:
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            meta = json.loads(str(npz["meta"]))
+            return meta, {key: npz[key] for key in npz.files if arrays and key != "meta"}
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        raise ArtifactError(Path(path).name, f"unreadable ({exc})") from exc
+
+
+def mtime(path: str | os.PathLike) -> int:
+    """The file's modification time in ns, 0 when it does not exist (a cache key)."""
+    try:
+        return Path(path).stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+# ------------------------------------------------------------------ recipes
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What one file in models/ must have been built from; hashable, so usable as a cache key.
+
+    Parameters
+    ----------
+    filename : str
+        The file's name in :func:`models_dir`, e.g. ``"default.npz"``.
+    kind : str
+        What it holds, for people ("model", "tuning", "digit map", "comparison").
+    format : int
+        The layout version of this kind; bump it when the arrays or a field's meaning change.
+    config : str
+        Canonical JSON of the settings it was built with (``"null"``: any settings).
+    data_checksum : str
+        The checksum of the MNIST files it was computed from.
+    extra_versions : tuple of (str, str)
+        Versions of libraries beyond :func:`library_versions` that shaped it.
+    """
+
+    filename: str
+    kind: str
+    format: int
+    config: str = "null"
+    data_checksum: str = ""
+    extra_versions: tuple[tuple[str, str], ...] = field(default=())
+
+    @classmethod
+    def make(cls, filename: str, kind: str, format: int, config, data_checksum: str, **versions):
+        """A recipe from a plain ``config`` (any JSON value) and extra library ``versions``."""
+        return cls(
+            filename,
+            kind,
+            format,
+            json.dumps(config, sort_keys=True),
+            data_checksum,
+            tuple(sorted(versions.items())),
+        )
+
+    @property
+    def path(self) -> Path:
+        """Where the file lives (models/ as it is configured now)."""
+        return models_dir() / self.filename
+
+    def record(self) -> dict:
+        """The fields a fresh file's ``meta`` must hold, as :meth:`save` writes them."""
+        record = {
+            "kind": self.kind,
+            "format": self.format,
+            "data_checksum": self.data_checksum,
+            "versions": library_versions() | dict(self.extra_versions),
+        }
+        config = json.loads(self.config)
+        return record if config is None else record | {"config": config}
+
+    def stale_reason(self, meta) -> str | None:
+        """``"stale (<field> changed)"`` for the first record field ``meta`` disagrees on."""
+        for key, want in self.record().items():
+            if not isinstance(meta, dict) or meta.get(key) != want:
+                return f"stale ({key} changed)"
+        return None
+
+    def problem(self) -> str | None:
+        """Why the file cannot be used as it is (None when it looks fresh).
+
+        Reads only the record, so it is cheap enough for every page view; damage
+        inside the arrays is caught when they are read.
+        """
+        try:
+            meta = read_meta(self.path)
+        except FileNotFoundError:
+            return "not built yet"
+        except ArtifactError as exc:
+            return exc.reason
+        return self.stale_reason(meta)
+
+    def read(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """The file's record and arrays, refusing a stale one.
+
+        Raises
+        ------
+        FileNotFoundError
+            If there is no file.
+        ArtifactError
+            ``"<name> is unreadable (…)"`` or ``"<name> is stale (…)"``.
+        """
+        meta, arrays = read_npz(self.path)
+        if reason := self.stale_reason(meta):
+            raise ArtifactError(self.filename, f"{reason}")
+        return meta, arrays
+
+    def save(self, arrays: dict[str, np.ndarray], meta: dict | None = None, **facts) -> dict:
+        """Write ``arrays`` with ``meta`` and ``facts`` (timings…) under this recipe's record.
+
+        Returns the record written (the recipe's fields win over ``meta``'s).
+        """
+        meta = (meta or {}) | facts | self.record()
+        write_npz(self.path, meta, arrays)
+        return meta
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the file's build lock (models/<name>.lock) for the block."""
+        path = self.path.with_suffix(".lock")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w") as fh:
+            if fcntl:
+                fcntl.flock(fh, fcntl.LOCK_EX)
+            yield
+
+
+def load_or_build(
+    recipe: Recipe,
+    read: Callable[[], T],
+    build: Callable[[], T],
+    *,
+    rebuild: bool = False,
+    warn: bool = True,
+) -> T:
+    """``read()`` the artifact of ``recipe``; if it is missing, stale or damaged, ``build()`` it.
+
+    ``read`` raises FileNotFoundError or ValueError (with the reason) when it cannot
+    use the file; ``build`` makes the artifact and saves it. A rebuild is announced
+    with a :class:`StaleArtifactWarning` (unless ``warn`` is false). Two processes
+    starting together build once: the second waits on the lock, then reads.
+    """
+    with recipe.lock():
+        if not rebuild:
+            try:
+                return read()
+            except FileNotFoundError:
+                reason = "not built yet"
+            except ValueError as exc:
+                reason = str(exc)
+            if warn:
+                warnings.warn(
+                    f"models/{recipe.filename} {reason}: rebuilding it",
+                    StaleArtifactWarning,
+                    stacklevel=3,
+                )
+        return build()

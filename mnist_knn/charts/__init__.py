@@ -1,0 +1,3 @@
+"""Plotly figures, one module per area: :mod:`.evaluation` (the evaluation dashboards and the
+Draw page's vote), :mod:`.learn` (How it works, Compare models, Digit map), :mod:`.classroom`
+(Class drawings)."""

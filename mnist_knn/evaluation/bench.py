@@ -1,0 +1,127 @@
+"""Benchmarks: accuracy, speed and memory of every preset, with ratios against baseline."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import platform
+import resource
+import tempfile
+import time
+import warnings
+
+import numpy as np
+from threadpoolctl import threadpool_info
+
+from .. import reading
+from ..artifacts import StaleArtifactWarning, library_versions
+from ..model import PRESETS
+from ..synthetic import redraw
+from ..trained import load_artifact
+
+
+def measure_preset(name: str, n_single: int = 200) -> dict:
+    """Build ``name`` cold in a temp folder, then time it; run in a fresh process."""
+    from ..data import load_mnist
+
+    with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings():
+        warnings.simplefilter("ignore", StaleArtifactWarning)
+        os.environ["MNIST_KNN_MODELS_DIR"] = folder
+        start = time.perf_counter()
+        load_artifact(name, data=load_mnist())
+        cold = time.perf_counter() - start
+
+        start = time.perf_counter()
+        data = load_mnist()
+        artifact = load_artifact(name, data=data)
+        warm = time.perf_counter() - start
+    model = artifact.model
+
+    start = time.perf_counter()
+    predicted = model.predict(data.x_test)
+    batch = time.perf_counter() - start
+    accuracy = float(np.mean(predicted == data.y_test))
+
+    # The Draw page's path: preprocess, one search of K_MAX neighbours, the vote of k and
+    # the verdict (reading.classify), on test digits re-drawn as canvas drawings.
+    reference = reading.Reference.from_evaluation(artifact.evaluation)
+    spec = artifact.preset
+
+    def classify(drawing):
+        reading.classify(drawing, model, reference, spec.k, spec.weights)
+
+    drawings, _ = redraw(data.x_test[:n_single], seed=0)
+    for drawing in drawings[:10]:  # warm caches and thread pools up first
+        classify(drawing)
+    latencies = []
+    for drawing in drawings:
+        start = time.perf_counter()
+        classify(drawing)
+        latencies.append(time.perf_counter() - start)
+    return {
+        "preset": name,
+        "accuracy": accuracy,
+        "batch_seconds": batch,
+        "single_p50_ms": float(np.percentile(latencies, 50) * 1e3),
+        "single_p95_ms": float(np.percentile(latencies, 95) * 1e3),
+        "build_seconds": cold,
+        "warm_load_seconds": warm,
+        "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "n_train_rows": len(model.train_labels_),
+    }
+
+
+def run_bench(presets=None, n_single: int = 200) -> list[dict]:
+    """Measure each preset in its own process (so peak memory is its own), baseline first."""
+    names = list(presets or PRESETS)
+    if "baseline" in names:
+        names.remove("baseline")
+    names.insert(0, "baseline")
+    context = multiprocessing.get_context("spawn")
+    results = []
+    for name in names:
+        with context.Pool(1) as pool:
+            results.append(pool.apply(measure_preset, (name, n_single)))
+    base = results[0]
+    for row in results:
+        row["batch_speedup"] = base["batch_seconds"] / row["batch_seconds"]
+        row["single_speedup"] = base["single_p50_ms"] / row["single_p50_ms"]
+    return results
+
+
+def machine() -> str:
+    """One line describing this machine and the numeric libraries."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next(
+                line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")
+            )
+    except (OSError, StopIteration):
+        pass
+    pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30
+    blas = {
+        (i.get("internal_api"), i.get("version"))
+        for i in threadpool_info()
+        if i["user_api"] == "blas"
+    }
+    versions = ", ".join(f"{k} {v}" for k, v in library_versions().items())
+    blas_text = ", ".join(f"{api} {version}" for api, version in sorted(blas, key=str))
+    return f"{cpu}, {os.cpu_count()} cores, {pages:.0f} GiB; {versions}; BLAS: {blas_text}"
+
+
+def markdown_table(results: list[dict]) -> str:
+    header = (
+        "| preset | test accuracy | 10k test set | vs baseline | single drawing p50 / p95 "
+        "| vs baseline | cold build | warm load | peak memory |\n"
+        "|---|---|---|---|---|---|---|---|---|\n"
+    )
+    rows = [
+        f"| `{r['preset']}` | {r['accuracy']:.2%} | {r['batch_seconds']:.2f} s "
+        f"| {r['batch_speedup']:.1f}x faster "
+        f"| {r['single_p50_ms']:.2f} / {r['single_p95_ms']:.2f} ms "
+        f"| {r['single_speedup']:.1f}x faster | {r['build_seconds']:.1f} s "
+        f"| {r['warm_load_seconds']:.2f} s | {r['peak_memory_mb']:,.0f} MB |"
+        for r in results
+    ]
+    return header + "\n".join(rows) + "\n"

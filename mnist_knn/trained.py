@@ -1,0 +1,186 @@
+"""The trained presets: each fitted on MNIST's training set, its evaluation on the test set,
+kept in models/<preset>.npz (see :mod:`mnist_knn.artifacts`) and rebuilt when missing,
+stale or corrupt."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .artifacts import (
+    ArtifactError,
+    Progress,
+    Recipe,
+    StaleArtifactWarning,
+    load_or_build,
+    models_dir,
+    no_progress,
+)
+from .data import Mnist, load_mnist
+from .evaluation.metrics import Evaluation
+from .model import (
+    DEFAULT_PRESET,
+    K_MAX,
+    KNNPipeline,
+    Preset,
+    get_preset,
+    make_pipeline,
+    restore_pipeline,
+)
+
+# Bump when the arrays of a model artifact or the meaning of a config field change.
+FORMAT = 2
+EVALUATION_FIELDS = ("y_true", "y_pred", "proba", "neigh_ind", "neigh_dist")
+
+__all__ = [
+    "Artifact",
+    "StaleArtifactWarning",
+    "artifact_path",
+    "artifact_problem",
+    "build_artifact",
+    "load_artifact",
+    "load_model",
+    "read_artifact",
+    "recipe",
+    "save_artifact",
+]
+
+
+def recipe(preset: Preset, data: Mnist) -> Recipe:
+    """What models/<preset>.npz must have been built from."""
+    return Recipe.make(f"{preset.name}.npz", "model", FORMAT, preset.config(), data.checksum)
+
+
+@dataclass(frozen=True, eq=False)
+class Artifact:
+    """What models/<preset>.npz holds: the fitted model, its test evaluation, its record.
+
+    ``key`` identifies it for caches (pages hash an artifact by it, not by its arrays).
+    """
+
+    preset: Preset
+    model: KNNPipeline
+    evaluation: Evaluation
+    meta: dict
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """(preset, data checksum, build time): equal keys mean the same fitted model."""
+        return self.preset.name, self.meta.get("data_checksum", ""), self.meta.get("built", "")
+
+
+def save_artifact(artifact: Artifact, data: Mnist) -> None:
+    """Write ``artifact`` as models/<preset>.npz, atomically."""
+    arrays = artifact.model.fitted_arrays()
+    for name in EVALUATION_FIELDS:
+        arrays[f"eval/{name}"] = getattr(artifact.evaluation, name)
+    recipe(artifact.preset, data).save(arrays, artifact.meta)
+
+
+def read_artifact(preset: Preset, data: Mnist) -> Artifact:
+    """Load models/<preset>.npz, refusing anything that does not match ``preset`` and ``data``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no file.
+    ValueError
+        If it is corrupt, truncated, of another format, config, data or library version.
+    """
+    spec = recipe(preset, data)
+    meta, arrays = spec.read()
+    try:
+        model = restore_pipeline(preset, arrays)
+        evaluation = Evaluation(**{f: arrays[f"eval/{f}"] for f in EVALUATION_FIELDS})
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ArtifactError(spec.filename, f"incomplete ({exc})") from exc
+    if len(evaluation.y_true) != len(data.y_test) or model.source_index_.max() + 1 != len(
+        data.y_train
+    ):
+        raise ArtifactError(spec.filename, "stale (its sizes do not match the data)")
+    return Artifact(preset, model, evaluation, meta)
+
+
+def build_artifact(
+    preset: Preset, data: Mnist, progress: Progress | None = None, batch: int = 500
+) -> Artifact:
+    """Fit ``preset`` on the training set and classify the whole test set.
+
+    ``progress(fraction, message)`` is called as the work advances.
+    """
+    progress = progress or no_progress
+    start = time.perf_counter()
+    progress(0.0, f"fitting {preset.name} on {len(data.x_train):,} training digits")
+    model = make_pipeline(preset).fit(data.x_train, data.y_train)
+    fit_seconds = time.perf_counter() - start
+    parts = []
+    n = len(data.x_test)
+    for i in range(0, n, batch):
+        progress(
+            0.1 + 0.85 * i / n, f"classifying test digits {i:,}-{min(i + batch, n):,} of {n:,}"
+        )
+        parts.append(model.search(data.x_test[i : i + batch], n_neighbors=K_MAX))
+    evaluation = Evaluation(
+        y_true=data.y_test,
+        y_pred=np.concatenate([p.labels for p in parts]).astype(np.uint8),
+        proba=np.concatenate([p.proba for p in parts]).astype(np.float32),
+        neigh_ind=np.concatenate([p.ind for p in parts]).astype(np.int32),
+        neigh_dist=np.concatenate([p.dist for p in parts]).astype(np.float32),
+    )
+    meta = recipe(preset, data).record() | {
+        "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "fit_seconds": round(fit_seconds, 3),
+        "build_seconds": round(time.perf_counter() - start, 3),
+        "accuracy": evaluation.accuracy,
+        "n_train": len(data.y_train),
+        "n_test": n,
+    }
+    progress(1.0, f"{preset.name}: test accuracy {evaluation.accuracy:.2%}")
+    return Artifact(preset, model, evaluation, meta)
+
+
+def artifact_problem(preset: str = DEFAULT_PRESET, data: Mnist | None = None) -> str | None:
+    """Why models/<preset>.npz cannot be used as it is (None when it looks fresh).
+
+    Reads only the artifact's record, so it is cheap enough for every page view;
+    damage inside the arrays is caught when :func:`load_artifact` reads them.
+    """
+    return recipe(get_preset(preset), data or load_mnist()).problem()
+
+
+def load_artifact(
+    preset: str = DEFAULT_PRESET,
+    *,
+    data: Mnist | None = None,
+    progress: Progress | None = None,
+    rebuild: bool = False,
+) -> Artifact:
+    """Load models/<preset>.npz, building it first when missing, stale or corrupt.
+
+    A rebuild is announced with a :class:`StaleArtifactWarning`. Two processes
+    starting together build once: the second waits on a lock file, then loads.
+    """
+    spec = get_preset(preset)
+    data = data or load_mnist(progress=progress)
+
+    def build() -> Artifact:
+        artifact = build_artifact(spec, data, progress)
+        save_artifact(artifact, data)
+        return artifact
+
+    return load_or_build(
+        recipe(spec, data), lambda: read_artifact(spec, data), build, rebuild=rebuild
+    )
+
+
+def load_model(preset: str = DEFAULT_PRESET, **kwargs) -> KNNPipeline:
+    """The fitted model of ``preset`` (see :func:`load_artifact` for the keywords)."""
+    return load_artifact(preset, **kwargs).model
+
+
+def artifact_path(preset: str) -> Path:
+    """Where models/<preset>.npz lives."""
+    return models_dir() / f"{preset}.npz"

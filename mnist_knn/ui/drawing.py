@@ -1,0 +1,246 @@
+"""Drawing input: the canvas, picture uploads, their preprocessing with messages for people,
+and the current-drawing contract between the Draw page and the teaching pages."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+
+from ..preprocess import (
+    CANVAS,
+    EmptyDrawingError,
+    ImageError,
+    Steps,
+    extract_ink,
+    ink_box,
+    load_image,
+    preprocess_steps,
+)
+from ..synthetic import sample_drawing
+from .resources import get_data
+
+# The session-state contract between the Draw page and the teaching pages: the Draw
+# page stores its latest canvas here as a numpy uint8 array (H, W, 4), RGBA, as
+# streamlit-drawable-canvas returns it (``canvas.image_data``); None, an empty
+# canvas or no key at all means "nothing drawn yet".
+CURRENT_DRAWING_KEY = "current_drawing"
+# The teaching pages' stand-ins when there is no drawing, shared by the three pages:
+# the chosen MNIST test digit and the last uploaded image (file name, array).
+TEACH_SAMPLE_KEY = "teach_sample"
+TEACH_UPLOAD_KEY = "teach_upload"
+SOURCES = {"drawing": "Your drawing", "test": "A test digit", "upload": "An uploaded image"}
+# Pillow opens more, but these are the formats people have digit pictures in.
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
+
+
+def image_upload(label: str, key: str):
+    """A file uploader for one picture: (PIL image, file name), (None, name) or (None, None).
+
+    An unreadable file is reported with ``st.error`` naming it, never a traceback.
+    """
+    upload = st.file_uploader(label, type=UPLOAD_TYPES, key=key)
+    if upload is None:
+        return None, None
+    try:
+        return load_image(upload.getvalue(), upload.name), upload.name
+    except ImageError as exc:
+        st.error(f"{exc}\n\nTry another PNG or JPEG file.")
+        return None, upload.name
+
+
+def drawing_steps(drawing, name: str | None = None) -> Steps | None:
+    """:func:`preprocess_steps` of a drawing, or None when there is nothing to classify.
+
+    A blank drawing is not an error (the page prompts to draw); a canvas inked
+    all over and a blank upload get a warning, and anything unreadable an
+    ``st.error`` naming ``name``.
+    """
+    if drawing is None:
+        return None
+    try:
+        return preprocess_steps(drawing)
+    except EmptyDrawingError:
+        if name:
+            st.warning(f"{name}: no digit found, the picture looks blank.")
+        elif np.asarray(drawing)[..., :3].mean() < 128:  # all one colour, and not white
+            st.warning(
+                "The box is inked all over, so there is no digit shape to read. "
+                "Press **Clear** and draw one digit."
+            )
+    except ImageError as exc:
+        st.error(f"{name or 'The drawing'}: {exc}")
+    return None
+
+
+# A key of its own in the canvas's initial drawing, counting Clears: a new value makes
+# the canvas reload its (empty) initial drawing. Fabric.js copies unknown keys onto
+# its canvas object, so the name must not shadow any of Fabric's (such as "clear").
+CLEARS_MARK = "mnistKnnClears"
+
+
+def _clear_canvas(key: str, digest: str | None) -> None:
+    st.session_state[f"{key}_clears"] += 1
+    st.session_state[f"{key}_cleared"] = digest
+
+
+def drawing_canvas(key: str, brush: int) -> np.ndarray | None:
+    """A white canvas to draw a digit on, and a Clear button under it.
+
+    Returns the drawing as the canvas's RGBA array (see :data:`CURRENT_DRAWING_KEY`),
+    or None while there is nothing to read (not drawn on yet, or just cleared).
+
+    Clear empties the canvas in place: the canvas keeps its key and is sent a new
+    empty initial drawing (see :data:`CLEARS_MARK`), which it loads and reports
+    back. A new key would mount a new component instead, and its stylesheet loads
+    after its canvases: for a moment (seconds on a busy machine) the drawing layer
+    sits below the white box and strokes made on the box are lost. Until the
+    cleared canvas reports back, the component still holds the drawing that was
+    on it when Clear was pressed; that one is recognised by its digest and ignored.
+    """
+    # Imported here: the component registers itself on import, which needs a running app.
+    from streamlit_drawable_canvas import st_canvas
+
+    clears = st.session_state.setdefault(f"{key}_clears", 0)
+    canvas = st_canvas(
+        stroke_width=brush,
+        stroke_color="#000000",
+        background_color="#ffffff",
+        height=CANVAS,
+        width=CANVAS,
+        drawing_mode="freedraw",
+        initial_drawing={"objects": [], CLEARS_MARK: clears},
+        return_image_data=True,
+        key=key,
+    )
+    png = canvas.image_bytes
+    digest = hashlib.sha256(png).hexdigest() if png else None
+    st.button(
+        "Clear",
+        key=f"{key}_clear",
+        icon=":material/delete:",
+        on_click=_clear_canvas,
+        args=(key, digest),
+        help="Draw with the mouse or a finger. Undo and redo are in the canvas's "
+        "toolbar, which shows when you point at (or touch) the canvas.",
+    )
+    if digest is None or digest == st.session_state.get(f"{key}_cleared"):
+        return None
+    return np.asarray(Image.open(io.BytesIO(png)))
+
+
+def share_drawing(drawing) -> None:
+    """Keep the Draw page's drawing (canvas array or uploaded image) for the teaching pages."""
+    if drawing is not None and not isinstance(drawing, np.ndarray):
+        drawing = np.asarray(drawing.convert("RGBA"))
+    st.session_state[CURRENT_DRAWING_KEY] = drawing
+
+
+def current_drawing() -> np.ndarray | None:
+    """The Draw page's latest canvas (see :data:`CURRENT_DRAWING_KEY`), or None if it has no ink."""
+    value = st.session_state.get(CURRENT_DRAWING_KEY)
+    if value is None:
+        return None
+    drawing = np.asarray(value)
+    if drawing.ndim != 3 or drawing.shape[2] not in (3, 4) or drawing.size == 0:
+        return None
+    try:
+        ink_box(extract_ink(drawing))
+    except ImageError:
+        return None
+    return drawing
+
+
+def _set_sample(prefix: str, index: int) -> None:
+    st.session_state[TEACH_SAMPLE_KEY] = st.session_state[f"{prefix}_index"] = index
+
+
+def _sync_sample(prefix: str) -> None:
+    st.session_state[TEACH_SAMPLE_KEY] = st.session_state[f"{prefix}_index"]
+
+
+def teaching_drawing(prefix: str) -> tuple[np.ndarray | None, str]:
+    """The drawing a teaching page explains, and a caption saying what it is.
+
+    The Draw page's current drawing when there is one; otherwise (or by choice) an
+    MNIST test digit redrawn on a 280x280 canvas, or an uploaded image. The test
+    digit and the upload are shared by the teaching pages. Widget keys start with
+    ``prefix``. Returns (None, message) when an upload cannot be read.
+    """
+    n_test = len(get_data().y_test)
+    st.session_state.setdefault(TEACH_SAMPLE_KEY, 0)
+    st.session_state.setdefault(f"{prefix}_index", st.session_state[TEACH_SAMPLE_KEY] % n_test)
+    drawing = current_drawing()
+    options = [*(["drawing"] if drawing is not None else []), "test", "upload"]
+    left, middle, right = st.columns([2, 2, 1], vertical_alignment="bottom")
+    source = left.radio(
+        "Explain",
+        options,
+        format_func=SOURCES.get,
+        key=f"{prefix}_source",
+        horizontal=True,
+        help="Your drawing comes from the Draw page; without one, pick a test digit or upload.",
+    )
+    if source == "drawing":
+        return drawing, "Your drawing from the Draw page."
+    if source == "upload":
+        upload = middle.file_uploader(
+            "Image of a digit",
+            type=["png", "jpg", "jpeg", "gif", "bmp", "webp"],
+            key=f"{prefix}_upload",
+        )
+        if upload is not None:
+            try:
+                image = load_image(upload.getvalue(), upload.name)
+                st.session_state[TEACH_UPLOAD_KEY] = (
+                    upload.name,
+                    np.asarray(image.convert("RGBA")),
+                )
+            except ImageError as exc:
+                return None, str(exc)
+        if TEACH_UPLOAD_KEY not in st.session_state:
+            return None, "Upload a picture of one handwritten digit (PNG, JPEG…)."
+        name, image = st.session_state[TEACH_UPLOAD_KEY]
+        return image, f"Your upload **{name}**."
+    index = middle.number_input(
+        f"Test digit (0 to {n_test - 1:,})",
+        min_value=0,
+        max_value=n_test - 1,
+        step=1,
+        key=f"{prefix}_index",
+        on_change=_sync_sample,
+        args=(prefix,),
+    )
+    right.button(
+        "Another",
+        icon=":material/casino:",
+        key=f"{prefix}_random",
+        on_click=lambda: _set_sample(prefix, int(np.random.default_rng().integers(n_test))),
+    )
+    digit, label = get_data().x_test[index], int(get_data().y_test[index])
+    if drawing is None:
+        st.caption("Nothing drawn on the Draw page yet, so here is a test digit instead.")
+    return (
+        sample_drawing(digit, seed=int(index)),
+        f"Test digit #{index:,} (a **{label}**), redrawn at another size and place on a "
+        "280×280 canvas, as a hand might have drawn it.",
+    )
+
+
+def teaching_digit(prefix: str, what: str) -> tuple[np.ndarray | None, np.ndarray | None, str]:
+    """:func:`teaching_drawing`, and the 28x28 image the model receives of it.
+
+    Returns (drawing, digit, caption). When the drawing cannot be read (an empty
+    canvas, a blank or broken upload) ``digit`` is None and the caption says so,
+    "Nothing to ``what``: …", for the page to show.
+    """
+    drawing, caption = teaching_drawing(prefix)
+    if drawing is None:
+        return None, None, caption
+    try:
+        return drawing, preprocess_steps(drawing).result, caption
+    except ImageError as exc:
+        return drawing, None, f"Nothing to {what}: {exc}."

@@ -1,0 +1,228 @@
+"""Cached loaders shared by every page: MNIST, the models, tuning, comparison, digit map;
+the sidebar's preset; builds shown with visible progress."""
+
+from __future__ import annotations
+
+import functools
+import operator
+import warnings
+
+import numpy as np
+import streamlit as st
+
+from .. import reading
+from ..artifacts import StaleArtifactWarning, mtime
+from ..data import Mnist, MnistNotFoundError, load_mnist
+from ..evaluation.compare import Comparison, compare_path, load_comparison, read_comparison
+from ..evaluation.digit_map import DigitMap, load_map, map_path, map_problem, read_map
+from ..evaluation.tuning import Tuning, load_tuning, tuning_path
+from ..model import DEFAULT_PRESET, PRESETS, Neighbours
+from ..trained import Artifact, artifact_problem, load_artifact
+
+PRESET_KEY = "preset"
+# The shared objects a page's cached function may take as arguments, hashed by their ``key``
+# (what they were built from and when) rather than by their arrays, which would cost
+# more than the work being cached.
+HASH_FUNCS = {
+    cls: operator.attrgetter("key") for cls in (Mnist, Artifact, Tuning, DigitMap, Comparison)
+}
+#: ``st.cache_data`` that knows the shared objects: ``@ui.cache_data(show_spinner=False)``.
+cache_data = functools.partial(st.cache_data, hash_funcs=HASH_FUNCS)
+
+
+@st.cache_resource(show_spinner="Loading MNIST…")
+def get_data() -> Mnist:
+    """MNIST, read once per server process and shared by every session."""
+    return load_mnist()
+
+
+@st.cache_resource(show_spinner=False)
+def _cached_artifact(preset: str) -> Artifact:
+    with warnings.catch_warnings():
+        # get_artifact has already built it with visible progress when it was needed.
+        warnings.simplefilter("ignore", StaleArtifactWarning)
+        return load_artifact(preset, data=get_data())
+
+
+def build_visibly(label: str, build, done):
+    """``build(progress)`` inside an ``st.status`` with a progress bar, so nothing looks frozen.
+
+    ``done(result)`` is the status's label once finished. Stale-artifact warnings
+    are silenced: the status itself says that something is being built.
+    """
+    with st.status(label, expanded=True) as status:
+        bar = st.progress(0.0, text="starting")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", StaleArtifactWarning)
+            result = build(lambda fraction, text: bar.progress(min(fraction, 1.0), text=text))
+        status.update(label=done(result), state="complete", expanded=False)
+    return result
+
+
+def get_artifact(preset: str | None = None) -> Artifact:
+    """The fitted model and test evaluation of ``preset``, shared by all sessions.
+
+    When models/ lacks a usable artifact, it is built here inside an
+    ``st.status`` with a progress bar, so a first start never looks frozen.
+    Stops the page with a readable message when MNIST cannot be found.
+    """
+    preset = preset or current_preset()
+    try:
+        data = get_data()
+    except (MnistNotFoundError, ValueError) as exc:
+        st.error(f"MNIST could not be loaded.\n\n{exc}")
+        st.stop()
+    problem = artifact_problem(preset, data)
+    if problem:
+        build_visibly(
+            f"Building the **{preset}** model ({problem})…",
+            lambda progress: load_artifact(preset, data=data, progress=progress),
+            lambda artifact: f"Built the {preset} model in {artifact.meta['build_seconds']:.0f} s",
+        )
+        _cached_artifact.clear()
+        get_reference.clear()
+        nearest.clear()
+    return _cached_artifact(preset)
+
+
+@st.cache_resource(show_spinner=False)
+def _cached_tuning(preset: str, stamp: int) -> Tuning | None:
+    return load_tuning(preset, data=get_data(), build=False)
+
+
+def get_tuning(preset: str | None = None) -> Tuning | None:
+    """The k-tuning cross-validation of ``preset`` from models/, or None if missing or stale.
+
+    Keyed on the file's modification time, so a ``python -m mnist_knn tune``
+    run while the app is up is picked up on the next page view.
+    """
+    preset = preset or current_preset()
+    return _cached_tuning(preset, mtime(tuning_path(preset)))
+
+
+def run_tuning(preset: str) -> Tuning:
+    """Cross-validate ``preset`` now, inside an ``st.status`` with a progress bar.
+
+    If another session is already computing it, waits for that result instead.
+    """
+    tuning = build_visibly(
+        f"Cross-validating the **{preset}** preset…",
+        lambda progress: load_tuning(preset, data=get_data(), progress=progress),
+        lambda tuning: f"Cross-validated {preset} in {tuning.meta['seconds']:.0f} s",
+    )
+    _cached_tuning.clear()
+    return tuning
+
+
+def current_preset() -> str:
+    """The preset chosen in the sidebar (the default before any choice)."""
+    return st.session_state.get(PRESET_KEY, DEFAULT_PRESET)
+
+
+def preset_selector() -> str:
+    """The sidebar's model preset choice, shared by every page."""
+    st.session_state.setdefault(PRESET_KEY, DEFAULT_PRESET)
+    # The default preset is listed first, so the widget's own default (its first option)
+    # is the default preset too. With "baseline" first, a freshly opened Draw page under
+    # load (20 browsers on 2 cores), never touched, was seen holding "baseline" in
+    # session state: a second model (190 MB) nobody chose.
+    return st.sidebar.selectbox(
+        "Model preset",
+        [DEFAULT_PRESET, *(name for name in PRESETS if name != DEFAULT_PRESET)],
+        key=PRESET_KEY,
+        format_func=lambda name: name.capitalize(),
+        help="\n\n".join(f"**{p.name}**: {p.description}" for p in PRESETS.values()),
+    )
+
+
+def digit_image(image: np.ndarray, scale: int = 4) -> np.ndarray:
+    """A 28x28 digit enlarged with nearest-neighbour pixels, dark ink on white, for st.image."""
+    big = np.kron(np.asarray(image, dtype=np.uint8), np.ones((scale, scale), dtype=np.uint8))
+    return 255 - big
+
+
+@st.cache_resource(show_spinner=False)
+def get_reference(preset: str) -> reading.Reference:
+    """How close test digits come to ``preset``'s training set (the yardstick for "far").
+
+    Call :func:`get_artifact` first: it builds the model with visible progress.
+    """
+    return reading.Reference.from_evaluation(_cached_artifact(preset).evaluation)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def nearest(preset: str, image: np.ndarray) -> Neighbours:
+    """The one neighbour search of a 28x28 image (``reading.search``), cached per image.
+
+    Changing k or the weighting re-votes these neighbours without searching again.
+    Call :func:`get_artifact` first: it builds the model with visible progress.
+    """
+    return reading.search(_cached_artifact(preset).model, image)
+
+
+def explain_drawing(preset: str, image: np.ndarray, k: int, weights: str) -> reading.Reading:
+    """The vote of ``k`` neighbours of a 28x28 image, explained; the search itself is cached."""
+    return reading.read(nearest(preset, image), k, weights, get_reference(preset), image)
+
+
+@st.cache_resource(show_spinner="Loading the compared models…")
+def _cached_comparison(stamp: int, models: bool) -> Comparison | None:
+    try:
+        return read_comparison(get_data(), models=models)
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def get_comparison(models: bool = False) -> Comparison | None:
+    """models/compare.npz (with its fitted models if ``models``), or None when missing or stale.
+
+    Keyed on the file's modification time, so a ``python -m mnist_knn compare``
+    run while the app is up is picked up on the next page view. Without models it
+    is read in milliseconds; the models take seconds (the forest), once per server.
+    """
+    return _cached_comparison(mtime(compare_path()), models)
+
+
+def build_comparison() -> Comparison:
+    """Train and time what the comparison lacks, inside an ``st.status`` with a progress bar."""
+    comparison = build_visibly(
+        "Training and timing the models…",
+        lambda progress: load_comparison(get_data(), progress=progress),
+        lambda comparison: (
+            f"Compared {len(comparison.rows)} models in {comparison.meta['build_seconds']:.0f} s"
+        ),
+    )
+    _cached_comparison.clear()
+    return comparison
+
+
+def fresh_knn_models() -> dict:
+    """Every KNN preset whose artifact is built and fresh, by name (none is built here)."""
+    data = get_data()
+    return {p: _cached_artifact(p).model for p in PRESETS if not artifact_problem(p, data)}
+
+
+@st.cache_resource(show_spinner=False)
+def _cached_map(stamp: int) -> DigitMap:
+    return read_map(get_data())
+
+
+def get_digit_map() -> DigitMap:
+    """The 2-D map of training digits from models/embedding.npz, shared by all sessions.
+
+    Built here with a visible status when missing or stale (t-SNE takes a minute
+    or two); re-read when ``python -m mnist_knn embed`` rewrites the file.
+    """
+    data = get_data()
+    problem = map_problem(data)
+    if problem:
+        build_visibly(
+            f"Building the digit map ({problem})…",
+            lambda progress: load_map(data, progress=progress),
+            lambda digit_map: (
+                f"Mapped {digit_map.meta['n']:,} digits in "
+                f"{digit_map.meta['pca_seconds'] + digit_map.meta['tsne_seconds']:.0f} s"
+            ),
+        )
+        _cached_map.clear()
+    return _cached_map(mtime(map_path()))

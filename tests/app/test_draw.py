@@ -1,0 +1,115 @@
+"""AppTest of the Draw page through the router (AppTest cannot draw: images are uploaded)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from mnist_knn.synthetic import SEVEN, ZERO, stroke_image
+from tests.support.apptest import open_page
+
+
+def png(image: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+@pytest.fixture
+def draw_page():
+    return open_page("draw", 120)
+
+
+def upload(at: AppTest, name: str, content: bytes, mime: str = "image/png") -> AppTest:
+    at.segmented_control(key="draw_source").set_value("Upload").run()
+    at.file_uploader(key="draw_upload").set_value((name, content, mime)).run()
+    assert not at.exception
+    return at
+
+
+def test_blank_canvas_prompts_to_draw_without_a_prediction(draw_page):
+    at = draw_page
+    assert at.title[0].value == "✏️ Draw a digit"
+    assert "Draw a digit" in at.info[0].value
+    assert len(at.metric) == 0 and len(at.error) == 0
+    assert at.button(key="draw_canvas_clear").label == "Clear"
+    # Sidebar controls, with the preset's k and weighting and the derived brush.
+    assert at.slider(key="draw_k").value == 4
+    assert at.radio(key="draw_weights").value == "distance"
+    assert at.slider(key="draw_brush").value == 23
+
+
+def test_clear_reloads_the_canvas_in_place(draw_page):
+    at = draw_page
+    before = at.session_state["draw_canvas_clears"]
+    at.button(key="draw_canvas_clear").click().run()
+    assert at.session_state["draw_canvas_clears"] == before + 1
+    assert at.session_state["draw_canvas_cleared"] is None  # nothing was drawn
+    assert "Draw a digit" in at.info[0].value
+
+
+def test_uploaded_seven_is_predicted_with_neighbours_and_chart(draw_page):
+    at = upload(draw_page, "seven.png", png(stroke_image(SEVEN, width=23)))
+    metric = at.metric[0]
+    assert (metric.label, metric.value, metric.delta) == ("Prediction", "7", "sure")
+    assert at.success[0].value == "All 4 nearest training digits are 7s."
+    images = at.get("image")
+    captions = [c for img in images for c in img.captions]
+    assert "seven.png" in captions
+    assert "What the model sees: 28×28 pixels" in captions
+    neighbours = [c for c in captions if "· dist" in c]
+    assert len(neighbours) == 4 and all(c.startswith("7 · dist ") for c in neighbours)
+    assert len(at.get("plotly_chart")) == 1
+    assert "#### Why: the 4 training digits closest to yours" in [m.value for m in at.markdown]
+    assert at.caption[-1].value.startswith("Vote: **7** × 4 (100%).")
+
+
+def test_k_and_weights_re_classify_immediately(draw_page):
+    at = upload(draw_page, "zero.png", png(stroke_image(ZERO, width=23)))
+    at.slider(key="draw_k").set_value(1).run()
+    assert at.metric[0].value == "0"
+    assert "#### Why: the 1 training digit closest to yours" in [m.value for m in at.markdown]
+    assert len([c for img in at.get("image") for c in img.captions if "· dist" in c]) == 1
+    at.slider(key="draw_k").set_value(9)
+    at.radio(key="draw_weights").set_value("uniform").run()
+    assert at.metric[0].value == "0"
+    vote = at.caption[-1].value
+    assert vote.startswith("Vote: **0** ×") and "Each neighbour counts once." in vote
+    assert len([c for img in at.get("image") for c in img.captions if "· dist" in c]) == 9
+
+
+def test_an_unreadable_upload_names_the_file(draw_page):
+    at = upload(draw_page, "notes.png", b"these are my notes, not a picture")
+    assert len(at.error) == 1
+    assert at.error[0].value.startswith("notes.png: not a readable image; upload a PNG")
+    assert len(at.metric) == 0
+
+
+def test_a_blank_upload_finds_no_digit(draw_page):
+    at = upload(draw_page, "blank.png", png(Image.new("RGB", (64, 64), "white")))
+    assert at.warning[0].value == "blank.png: no digit found, the picture looks blank."
+    assert len(at.metric) == 0 and len(at.error) == 0
+
+
+def covered_canvas_script():
+    import numpy as np
+
+    from mnist_knn import ui
+
+    covered = np.zeros((280, 280, 4), np.uint8)  # the canvas's RGBA, black all over
+    covered[..., 3] = 255
+    blank = np.full((280, 280, 4), 255, np.uint8)
+    assert ui.drawing_steps(covered) is None
+    assert ui.drawing_steps(blank) is None
+
+
+def test_a_canvas_inked_all_over_says_so_and_a_blank_one_does_not():
+    at = AppTest.from_function(covered_canvas_script).run()
+    assert not at.exception
+    assert [w.value for w in at.warning] == [
+        "The box is inked all over, so there is no digit shape to read. "
+        "Press **Clear** and draw one digit."
+    ]

@@ -1,0 +1,89 @@
+"""Augmentation, hyperparameter selection by CV, and the benchmark runner (on small data)."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from mnist_knn import load_mnist
+from mnist_knn.evaluation.bench import markdown_table, run_bench
+from mnist_knn.evaluation.selection import augment_search, best_row, grid_search
+from mnist_knn.features import Augment, shift_images
+from mnist_knn.model import PRESETS, make_pipeline
+
+
+@pytest.fixture(scope="module")
+def data():
+    return load_mnist(download=False)
+
+
+def test_shift_images_by_hand():
+    image = np.zeros((1, 28, 28), dtype=np.float32)
+    image[0, 0, 0] = 1
+    image[0, 27, 27] = 2
+    down_right = shift_images(image, 1, 1)
+    assert down_right[0, 1, 1] == 1 and down_right.sum() == 1  # the other pixel fell off
+    up_left = shift_images(image, -1, -1)
+    assert up_left[0, 26, 26] == 2 and up_left.sum() == 2
+
+
+def test_augment_resamples_training_set_only():
+    images = np.random.default_rng(0).random((5, 28, 28)).astype(np.float32)
+    labels = np.arange(5)
+    augment = Augment(shifts=4, angles=(-8.0, 8.0))
+    out, out_labels, source = augment.fit_resample(images, labels)
+    assert out.shape == (5 * 7, 28, 28)
+    np.testing.assert_array_equal(out[:5], images)  # the originals come first
+    np.testing.assert_array_equal(out_labels, np.tile(labels, 7))
+    np.testing.assert_array_equal(source, np.tile(np.arange(5), 7))
+    np.testing.assert_array_equal(augment.transform(images), images)  # never at predict time
+    with pytest.raises(ValueError, match="shifts"):
+        Augment(shifts=3).offsets()
+
+
+def test_augmented_pipeline_maps_neighbours_to_original_digits(data):
+    preset = replace(PRESETS["default"], shifts=4, angles=(-8.0,))
+    x, y = data.x_train[:800], data.y_train[:800]
+    model = make_pipeline(preset).fit(x, y)
+    assert len(model.train_labels_) == 800 * 6
+    found = model.search(data.x_test[:30])
+    assert found.ind.max() < 800
+    np.testing.assert_array_equal(found.neigh_labels, y[found.ind])
+    # A training digit's nearest neighbour is itself (its unshifted copy), at distance 0.
+    dist, ind = model.kneighbors(x[:10], n_neighbors=1)
+    np.testing.assert_array_equal(ind[:, 0], np.arange(10))
+    assert np.allclose(dist[:, 0], 0, atol=1e-3)
+
+
+def test_grid_and_augment_search_on_small_data(data):
+    rows = grid_search(data, folds=2, blurs=(0.0, 1.0), pcas=(10, 30))
+    # (no deskew + 2 blurs) x 2 sizes x 15 k x 2 weightings
+    assert len(rows) == 3 * 2 * 15 * 2
+    assert all(0.5 < r["accuracy"] <= 1 for r in rows)
+    top = best_row(rows)
+    assert top["accuracy"] == max(r["accuracy"] for r in rows)
+    base = replace(PRESETS["default"], pca=30)
+    augmented = augment_search(data, base, folds=2, augments=((4, ()),))
+    assert len(augmented) == 30 and {r["shifts"] for r in augmented} == {4}
+
+
+def test_best_row_prefers_simpler_on_ties():
+    rows = [
+        {"accuracy": 0.9, "pca": 50, "k": 3},
+        {"accuracy": 0.9, "pca": 30, "k": 5},
+        {"accuracy": 0.9, "pca": 30, "k": 3},
+    ]
+    assert best_row(rows) == {"accuracy": 0.9, "pca": 30, "k": 3}
+
+
+def test_bench_measures_every_preset_against_baseline():
+    results = run_bench(["default"], n_single=5)
+    assert [r["preset"] for r in results] == ["baseline", "default"]
+    baseline, default = results
+    assert baseline["batch_speedup"] == 1 and baseline["single_speedup"] == 1
+    assert default["batch_speedup"] == pytest.approx(
+        baseline["batch_seconds"] / default["batch_seconds"]
+    )
+    assert 0.8 < default["accuracy"] <= 1 and default["peak_memory_mb"] > 50
+    table = markdown_table(results)
+    assert table.count("\n") == 4 and "`default`" in table

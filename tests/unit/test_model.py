@@ -1,0 +1,145 @@
+"""The KNN pipeline, its vote, and the models/ artifacts (built, reused, rebuilt when damaged)."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import numpy as np
+import pytest
+from sklearn.neighbors import KNeighborsClassifier
+
+from mnist_knn import load_mnist
+from mnist_knn.artifacts import StaleArtifactWarning
+from mnist_knn.model import PRESETS, make_pipeline, vote
+from mnist_knn.trained import artifact_path, artifact_problem, load_artifact
+
+
+@pytest.fixture(scope="module")
+def data():
+    return load_mnist(download=False)
+
+
+def test_vote_matches_scikit_learn(data):
+    x, y = data.x_train[:1000].reshape(1000, -1) / 255, data.y_train[:1000]
+    queries = data.x_test[:200].reshape(200, -1) / 255
+    for weights in ("uniform", "distance"):
+        knn = KNeighborsClassifier(n_neighbors=5, weights=weights, algorithm="brute").fit(x, y)
+        dist, ind = knn.kneighbors(queries, n_neighbors=9)
+        np.testing.assert_allclose(vote(dist, y[ind], 5, weights), knn.predict_proba(queries))
+
+
+def test_vote_by_hand():
+    dist = np.array([[1.0, 2.0, 4.0], [0.0, 1.0, 0.0]])
+    labels = np.array([[3, 5, 5], [7, 1, 2]])
+    proba = vote(dist, labels, 3, "distance")
+    assert proba[0, 3] == pytest.approx(1 / 1.75) and proba[0, 5] == pytest.approx(0.75 / 1.75)
+    # Exact matches (distance 0) share the whole vote.
+    assert proba[1, 7] == 0.5 and proba[1, 2] == 0.5 and proba[1, 1] == 0
+    assert vote(dist, labels, 2, "uniform")[0, 3] == 0.5
+    with pytest.raises(ValueError, match="weights"):
+        vote(dist, labels, 2, "cosine")
+
+
+@pytest.mark.parametrize("preset", list(PRESETS))
+def test_pipeline_accepts_idx_images(data, preset):
+    model = make_pipeline(PRESETS[preset]).fit(data.x_train, data.y_train)
+    images = data.x_test[:50]
+    assert images.dtype == np.uint8 and images.shape == (50, 28, 28)
+    labels = model.predict(images)
+    proba = model.predict_proba(images)
+    dist, ind = model.kneighbors(images, n_neighbors=6)
+    assert labels.shape == (50,) and proba.shape == (50, 10) and ind.shape == (50, 6)
+    np.testing.assert_allclose(proba.sum(axis=1), 1)
+    assert np.all(np.diff(dist, axis=1) >= 0)
+    assert np.mean(labels == data.y_test[:50]) >= 0.85
+    # search() votes once from one kneighbors call, exactly as predict_proba does.
+    result = model.search(images)
+    np.testing.assert_allclose(result.proba, proba, atol=1e-6)
+    np.testing.assert_array_equal(result.labels, labels)
+    np.testing.assert_array_equal(result.neigh_labels, data.y_train[result.ind])
+
+
+def test_artifact_is_built_once_then_loaded(models_dir, data):
+    with pytest.warns(StaleArtifactWarning, match="not built yet"):
+        first = load_artifact("default", data=data)
+    assert artifact_path("default").exists()
+    assert artifact_problem("default", data) is None
+    meta = first.meta
+    assert meta["config"]["name"] == "default" and meta["n_test"] == 500
+    assert meta["data_checksum"] == data.checksum and "scikit-learn" in meta["versions"]
+    assert first.evaluation.neigh_ind.shape == (500, 15)
+
+    second = load_artifact("default", data=data)  # no warning: loaded as is
+    np.testing.assert_array_equal(second.evaluation.y_pred, first.evaluation.y_pred)
+    np.testing.assert_array_equal(
+        second.model.predict(data.x_test[:20]), first.model.predict(data.x_test[:20])
+    )
+    # Nothing in it needs pickle.
+    with np.load(artifact_path("default"), allow_pickle=False) as npz:
+        assert all(npz[key].dtype != object for key in npz.files)
+
+
+def _corrupt_bytes(path):
+    raw = bytearray(path.read_bytes())
+    middle = len(raw) // 2
+    raw[middle : middle + 64] = bytes(b ^ 0xFF for b in raw[middle : middle + 64])
+    path.write_bytes(bytes(raw))
+
+
+def _truncate(path):
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 3])
+
+
+def _garbage(path):
+    path.write_bytes(b"this is not a zip file")
+
+
+def _stale_config(path):
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {key: npz[key] for key in npz.files}
+    meta = json.loads(str(arrays["meta"]))
+    meta["config"]["k"] = 99
+    arrays["meta"] = np.array(json.dumps(meta))
+    with open(path, "wb") as fh:
+        np.savez(fh, **arrays)
+
+
+def _other_data(path):
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {key: npz[key] for key in npz.files}
+    meta = json.loads(str(arrays["meta"]))
+    meta["data_checksum"] = "0" * 64
+    arrays["meta"] = np.array(json.dumps(meta))
+    with open(path, "wb") as fh:
+        np.savez(fh, **arrays)
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (_corrupt_bytes, "unreadable"),
+        (_truncate, "unreadable"),
+        (_garbage, "unreadable"),
+        (_stale_config, "stale"),
+        (_other_data, "stale"),
+    ],
+)
+def test_damaged_artifact_is_rebuilt_not_loaded(models_dir, data, damage, reason):
+    with pytest.warns(StaleArtifactWarning):
+        good = load_artifact("baseline", data=data)
+    path = artifact_path("baseline")
+    damage(path)
+    if reason == "stale":  # the cheap record-only check already sees these
+        assert "stale" in artifact_problem("baseline", data)
+    with pytest.warns(StaleArtifactWarning, match=reason):
+        rebuilt = load_artifact("baseline", data=data)
+    np.testing.assert_array_equal(rebuilt.evaluation.y_pred, good.evaluation.y_pred)
+    assert zipfile.is_zipfile(path)
+    assert artifact_problem("baseline", data) is None
+    assert not list(path.parent.glob(".*.tmp"))
+
+
+def test_unknown_preset_lists_the_valid_ones():
+    with pytest.raises(ValueError, match="baseline, default"):
+        load_artifact("fastest")

@@ -1,0 +1,172 @@
+"""Classifying one drawing: the vote, the neighbours, the confidence verdict, the chart."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mnist_knn import load_artifact
+from mnist_knn import reading as rd
+from mnist_knn.charts import evaluation as charts
+from mnist_knn.model import K_MAX, Neighbours
+from mnist_knn.preprocess import EmptyDrawingError
+from mnist_knn.synthetic import ONE, SEVEN, ZERO, stroke_image
+
+REFERENCE = rd.Reference(far=5.0, typical=2.5, quantile=0.99)
+
+
+def found(dist, labels):
+    """A one-drawing search result with hand-made neighbours (what rd.search returns)."""
+    dist, labels = np.asarray([dist], dtype=float), np.asarray([labels])
+    ind = np.arange(dist.shape[1])[None]
+    return Neighbours(labels[:, 0], np.zeros((1, 10)), dist, ind, labels)
+
+
+@pytest.fixture(scope="module")
+def artifact():
+    return load_artifact()  # the conftest's 3,000-digit subset
+
+
+# ------------------------------------------------------------------ reference
+
+
+def test_reference_from_distances_takes_the_quantile_and_the_median():
+    ref = rd.Reference.from_distances(np.arange(1, 101), quantile=0.9)
+    assert ref.far == pytest.approx(90.1)
+    assert ref.typical == pytest.approx(50.5)
+    assert ref.quantile == 0.9
+
+
+def test_reference_from_an_evaluation_uses_the_nearest_distances(artifact):
+    ref = rd.Reference.from_evaluation(artifact.evaluation)
+    nearest = artifact.evaluation.neigh_dist[:, 0]
+    assert ref.far == pytest.approx(np.quantile(nearest, rd.FAR_QUANTILE))
+    assert nearest.min() < ref.typical < ref.far <= nearest.max()
+    with pytest.raises(ValueError):
+        rd.Reference.from_distances([])
+
+
+# ------------------------------------------------------------------ read: vote, tally, verdict
+
+
+def test_a_unanimous_vote_is_sure():
+    reading = rd.read(found([1, 2, 3, 4, 5], [7, 7, 7, 7, 1]), 4, "distance", REFERENCE)
+    assert reading.label == 7 and reading.proba[7] == pytest.approx(1.0)
+    assert reading.tally == [(7, 4, pytest.approx(1.0))]
+    assert reading.verdict.sure and reading.verdict.kind == "sure"
+    assert reading.verdict.reason == "All 4 nearest training digits are 7s."
+    assert list(reading.neigh_labels) == [7, 7, 7, 7] and list(reading.dist) == [1, 2, 3, 4]
+
+
+def test_changing_k_re_votes_the_same_neighbours():
+    neighbours = found([1, 1.1, 1.2, 1.3, 1.4], [7, 1, 1, 1, 7])
+    assert rd.read(neighbours, 1, "distance", REFERENCE).label == 7
+    three = rd.read(neighbours, 3, "distance", REFERENCE)
+    assert three.label == 1 and three.k == 3 and len(three.ind) == 3
+    assert [(d, n) for d, n, _ in three.tally] == [(1, 2), (7, 1)]
+    assert three.verdict.sure
+    assert three.verdict.reason.startswith("2 of the 3 nearest training digits are 1s")
+
+
+def test_uniform_and_distance_weights_can_disagree():
+    neighbours = found([0.5, 3, 3, 4], [2, 8, 8, 2])
+    # Distance weights: 2 gets 1/0.5 + 1/4 = 2.25, 8 gets 2/3.
+    assert rd.read(neighbours, 3, "distance", REFERENCE).label == 2
+    assert rd.read(neighbours, 3, "uniform", REFERENCE).label == 8
+
+
+def test_a_split_vote_is_not_sure_and_says_who_voted_what():
+    reading = rd.read(found([1, 1, 1, 1], [4, 9, 4, 9]), 4, "uniform", REFERENCE)
+    assert not reading.verdict.sure and reading.verdict.kind == "split"
+    assert reading.verdict.reason == (
+        "The vote is split: 2 neighbours say 4 (50%), 2 neighbours say 9 (50%). "
+        "The drawing sits between these digits."
+    )
+
+
+def test_a_drawing_far_from_every_training_digit_is_not_sure():
+    reading = rd.read(found([6.0, 6.1, 6.2, 6.3], [3, 3, 3, 3]), 4, "distance", REFERENCE)
+    assert reading.label == 3
+    assert not reading.verdict.sure and reading.verdict.kind == "far"
+    assert "far from every training digit" in reading.verdict.reason
+    assert "distance 6.0" in reading.verdict.reason and "within 5.0" in reading.verdict.reason
+
+
+def test_vote_summary_lists_the_tally_and_the_weighting():
+    neighbours = found([1, 1, 1, 1], [4, 9, 4, 4])
+    uniform = rd.read(neighbours, 4, "uniform", REFERENCE)
+    assert rd.vote_summary(uniform) == (
+        "Vote: **4** × 3 (75%), **9** × 1 (25%). Each neighbour counts once. "
+        "Distances are measured in the model's feature space."
+    )
+    distance = rd.read(neighbours, 4, "distance", REFERENCE)
+    assert "Closer neighbours count more (weight 1/distance)." in rd.vote_summary(distance)
+
+
+def test_read_refuses_a_k_beyond_the_search():
+    with pytest.raises(ValueError, match="k must be between 1 and 4"):
+        rd.read(found([1, 2, 3, 4], [1, 1, 1, 1]), 5, "distance", REFERENCE)
+
+
+# ------------------------------------------------------------------ with the real (small) model
+
+
+def test_search_returns_k_max_neighbours_in_order(artifact):
+    image = np.zeros((28, 28), dtype=np.uint8)
+    image[4:24, 13:15] = 255
+    result = rd.search(artifact.model, image)
+    assert result.dist.shape == result.ind.shape == (1, K_MAX)
+    assert (np.diff(result.dist[0]) >= 0).all()
+    np.testing.assert_array_equal(result.neigh_labels, artifact.model.train_labels_[result.ind])
+    with pytest.raises(ValueError, match="28, 28"):
+        rd.search(artifact.model, np.zeros((28, 27)))
+
+
+@pytest.mark.parametrize(
+    ("points", "digit"), [(ONE, 1), (ZERO, 0), (SEVEN, 7)], ids=["one", "zero", "seven"]
+)
+def test_classify_canvas_strokes(artifact, points, digit):
+    reference = rd.Reference.from_evaluation(artifact.evaluation)
+    reading = rd.classify(stroke_image(points, width=23), artifact.model, reference, k=4)
+    assert reading.label == digit
+    assert reading.image.shape == (28, 28) and reading.image.dtype == np.uint8
+    assert len(reading.ind) == 4 and (reading.neigh_labels == digit).sum() >= 3
+    assert reading.proba.sum() == pytest.approx(1.0)
+    assert reading.verdict.sure, reading.verdict.reason
+
+
+def test_classify_a_blank_canvas_is_an_empty_drawing(artifact):
+    reference = rd.Reference.from_evaluation(artifact.evaluation)
+    with pytest.raises(EmptyDrawingError):
+        rd.classify(Image.new("RGBA", (280, 280), "white"), artifact.model, reference)
+
+
+def test_a_scribble_is_not_sure(artifact):
+    reference = rd.Reference.from_evaluation(artifact.evaluation)
+    t = np.linspace(0, 8 * np.pi, 200)
+    spiral = [(0.5 + 0.045 * s * np.cos(s), 0.5 + 0.045 * s * np.sin(s)) for s in t / 2.6]
+    reading = rd.classify(stroke_image(spiral, width=12), artifact.model, reference)
+    assert not reading.verdict.sure
+    assert reading.verdict.kind == "far"
+
+
+# ------------------------------------------------------------------ chart
+
+
+def test_probability_bars_has_ten_bars_and_highlights_the_prediction():
+    proba = np.zeros(10)
+    proba[[3, 5]] = [0.75, 0.25]
+    fig = charts.probability_bars(proba)
+    bar = fig.data[0]
+    assert list(bar.x) == [str(d) for d in range(10)]
+    assert list(bar.y) == list(proba)
+    assert bar.marker.color[3] == charts.HIGHLIGHT
+    assert {bar.marker.color[d] for d in range(10) if d != 3} == {charts.MUTED}
+    assert bar.text[3] == "75%" and bar.text[0] == ""
+    assert fig.layout.yaxis.range == (0, 1.12)
+
+
+def test_probability_bars_refuses_the_wrong_length():
+    with pytest.raises(ValueError, match="10 probabilities"):
+        charts.probability_bars([0.5, 0.5])

@@ -1,0 +1,134 @@
+"""The teaching pages' plotly figures, checked as figures (traces, values, layout)."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import plotly.graph_objects as go
+from PIL import Image
+
+from mnist_knn.charts import learn as charts
+from mnist_knn.evaluation.digit_map import DecisionGrid
+
+
+def test_distance_histogram_bins_and_marks_the_nearest():
+    dist = np.array([1.0, 2.0, 2.1, 5.0, 9.0, np.inf])
+    labels = np.array([3, 3, 1, 3, 7, 1])
+    fig = charts.distance_histogram(dist, labels, 3, [1.0, 2.0], [3, 3], bins=9)
+    same, other, nearest = fig.data
+    assert isinstance(fig, go.Figure) and same.type == other.type == "bar"
+    assert sum(same.y) == 3 and sum(other.y) == 2  # the infinite distance is left out
+    assert same.name == "training digits labelled 3 (3)"
+    assert other.name == "all other training digits (3)"
+    assert list(nearest.x) == [1.0, 2.0] and list(nearest.text) == ["3", "3"]
+    assert nearest.marker.color == (charts.DIGIT_COLOURS[3],) * 2
+    assert fig.layout.shapes[0].x0 == 2.0  # the k-th distance
+    assert fig.layout.barmode == "stack"
+
+
+def test_vote_bars_colour_the_winner():
+    proba = np.zeros(10)
+    proba[[1, 7]] = [0.25, 0.75]
+    (bars,) = charts.vote_bars(proba).data
+    assert list(bars.x) == list(range(10)) and bars.y[7] == 0.75
+    assert bars.marker.color[7] == charts.DIGIT_COLOURS[7]
+    assert bars.marker.color[1] == charts.OTHER
+    assert bars.text[7] == "75%" and bars.text[0] == ""
+
+
+ROWS = [
+    {
+        "title": "LR",
+        "kind": "other",
+        "accuracy": 0.92,
+        "fit_seconds": 60.0,
+        "predict_seconds": 0.2,
+        "size_bytes": 31_414,
+    },
+    {
+        "title": "KNN",
+        "kind": "knn",
+        "accuracy": 0.986,
+        "fit_seconds": 8.0,
+        "predict_seconds": 13.0,
+        "size_bytes": 13_400_000,
+    },
+    {
+        "title": "RF",
+        "kind": "other",
+        "accuracy": 0.967,
+        "fit_seconds": 70.0,
+        "predict_seconds": 1.7,
+        "size_bytes": 72_000_000,
+    },
+]
+
+
+def test_compare_bars_order_and_colours():
+    (bars,) = charts.compare_bars(ROWS, "accuracy").data
+    assert list(bars.y) == ["KNN", "RF", "LR"]  # best first
+    assert bars.marker.color[0] == charts.KNN_COLOUR
+    assert bars.text[0] == "98.60%"
+    (bars,) = charts.compare_bars(ROWS, "predict_seconds").data
+    assert list(bars.y) == ["LR", "RF", "KNN"]  # fastest first
+    (bars,) = charts.compare_bars(ROWS, "size_bytes").data
+    np.testing.assert_allclose(bars.x, [0.031414, 13.4, 72.0])
+    assert bars.text[2] == "72.0"
+
+
+def test_accuracy_vs_time():
+    fig = charts.accuracy_vs_time(ROWS)
+    knn, others = fig.data
+    assert knn.name == "KNN presets" and list(knn.text) == ["KNN"]
+    assert list(others.x) == [0.2, 1.7] and list(others.y) == [0.92, 0.967]
+    assert others.marker.size[1] == 48  # the largest model
+    assert fig.layout.xaxis.type == "log"
+    # Labels alternate below/above by accuracy rank: LR (0) below, RF (1) above, KNN (2) below.
+    assert list(others.textposition) == ["bottom center", "top center"]
+    assert knn.textposition == ("bottom center",)
+
+
+def test_ink_uris_are_transparent_pngs():
+    digit = np.zeros((28, 28), dtype=np.uint8)
+    digit[10:18, 12:15] = 255
+    (uri,) = charts.ink_uris(digit[None])
+    assert uri.startswith("data:image/png;base64,")
+    image = Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])))
+    rgba = np.asarray(image)
+    assert rgba.shape == (28, 28, 4)
+    np.testing.assert_array_equal(rgba[..., 3], digit)
+
+
+def test_digit_map_layers():
+    rng = np.random.default_rng(0)
+    coords = rng.normal(size=(40, 2))
+    labels = np.arange(40) % 10
+    grid = DecisionGrid(np.linspace(-2, 2, 5), np.linspace(-2, 2, 4), np.zeros((4, 5), int), 3)
+    fig = charts.digit_map(
+        coords,
+        labels,
+        np.arange(100, 140),
+        regions=grid,
+        drawing=(0.5, -0.5),
+        selected=3,
+        pictures=(coords[:2], ["data:image/png;base64,AA", "data:image/png;base64,BB"]),
+    )
+    heatmap, *points, ring, star = fig.data
+    assert heatmap.type == "heatmap" and heatmap.zmin == -0.5 and heatmap.zmax == 9.5
+    assert len(points) == 10 and all(p.type == "scattergl" for p in points)
+    assert len(points[3].x) == 4 and points[3].marker.color == charts.DIGIT_COLOURS[3]
+    # customdata: (row of the sample, training index), for click events.
+    assert points[3].customdata[0].tolist() == [3, 103]
+    assert ring.x == (coords[3, 0],) and star.x == (0.5,) and star.text == ("your digit",)
+    assert star.type == "scattergl"  # drawn above the WebGL points
+    assert len(fig.layout.images) == 2 and fig.layout.images[0].x == coords[0, 0]
+    plain = charts.digit_map(coords, labels, np.arange(40))
+    assert len(plain.data) == 10 and not plain.layout.images
+
+
+def test_clicked_row_reads_either_customdata_form():
+    assert charts.clicked_row({"customdata": [12, 3456]}) == 12
+    assert charts.clicked_row({"customdata": {"0": 2391, "1": 35717}}) == 2391  # WebGL
+    assert charts.clicked_row({"x": 1.0, "y": 2.0}) is None  # the star has none

@@ -1,0 +1,97 @@
+"""Take a headless-Chromium screenshot of app pages: python -m tools.screenshots [PAGE ...].
+
+PAGE is a page's URL path ("" or "home" for the home page, "draw", "metrics", …);
+each goes to docs/screenshots/<page>.png. PAGE@TAB clicks the tab labelled TAB first
+and goes to <page>-<tab>.png. Uses the project's models/ (built if missing), and the
+environment as it is (e.g. MNIST_KNN_STORE for the Class drawings page).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+from app_pages import by_name
+from tools.browser import (
+    IDLE,
+    PREDICTION,
+    ROOT,
+    chromium,
+    draw_stroke,
+    open_page,
+    streamlit_server,
+    wait_for_canvas,
+)
+
+# A "2" in one stroke, in fractions of the canvas.
+TWO = [
+    (0.30, 0.32),
+    (0.36, 0.22),
+    (0.48, 0.17),
+    (0.60, 0.19),
+    (0.67, 0.28),
+    (0.66, 0.40),
+    (0.58, 0.52),
+    (0.45, 0.64),
+    (0.33, 0.77),
+    (0.42, 0.78),
+    (0.56, 0.78),
+    (0.72, 0.79),
+]
+
+
+def draw_a_digit(page) -> None:
+    """The Draw page is worth a picture only with a digit on it and its prediction."""
+    page.get_by_text("in the white box").wait_for(timeout=120_000)
+    wait_for_canvas(page)
+    draw_stroke(page, TWO)
+    page.locator(PREDICTION).wait_for(timeout=60_000)
+    page.wait_for_selector(IDLE)
+    page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for()
+
+
+# What to do on a page before its screenshot.
+ACTIONS = {"draw": draw_a_digit}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("pages", nargs="*", default=["home"])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--width", type=int, default=1400)
+    parser.add_argument("--height", type=int, default=900)
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    with streamlit_server() as url, chromium() as browser:
+        page = browser.new_page(viewport={"width": args.width, "height": args.height})
+        for spec in args.pages:
+            name, _, tab = spec.partition("@")
+            open_page(page, f"{url}/{by_name(name).url_path}")
+            if tab:
+                page.get_by_role("tab", name=tab).click()
+            page.wait_for_load_state("networkidle")
+            if name in ACTIONS:
+                ACTIONS[name](page)
+                page.wait_for_load_state("networkidle")
+            slug = re.sub(r"[^a-z0-9]+", "-", tab.lower()).strip("-")
+            path = args.out / f"{name or 'home'}{'-' + slug if slug else ''}.png"
+            full_screenshot(page, path, args.width, args.height)
+            print(path)
+
+
+def full_screenshot(page, path: Path, width: int, height: int) -> None:
+    """Streamlit scrolls inside its main area, so ``full_page`` alone stops at the
+    viewport: grow the viewport to the content's height, shoot, then restore it."""
+    content = page.evaluate(
+        "Math.max(...[...document.querySelectorAll('[data-testid=stMain], "
+        "[data-testid=stAppViewContainer]')].map(e => e.scrollHeight))"
+    )
+    page.set_viewport_size({"width": width, "height": max(height, content)})
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=path, full_page=True)
+    page.set_viewport_size({"width": width, "height": height})
+
+
+if __name__ == "__main__":
+    main()
