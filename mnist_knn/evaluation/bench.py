@@ -101,12 +101,22 @@ def machine() -> str:
         pass
     pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30
     blas = {
-        (i.get("internal_api"), i.get("version"))
+        (i.get("internal_api"), i.get("version"), i.get("architecture"))
         for i in threadpool_info()
         if i["user_api"] == "blas"
     }
     versions = ", ".join(f"{k} {v}" for k, v in library_versions().items())
-    blas_text = ", ".join(f"{api} {version}" for api, version in sorted(blas, key=str))
+    blas_text = ", ".join(
+        f"{api} {version}" + (f" ({kernel} kernels)" if kernel else "")
+        for api, version, kernel in sorted(blas, key=str)
+    )
+    # OpenBLAS picks its kernels for the CPU unless these force others (set on some
+    # machines to dodge old OpenBLAS bugs): they change the baseline's speed most.
+    forced = [
+        f"{k}={os.environ[k]}" for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ
+    ]
+    if forced:
+        blas_text += " with " + " ".join(forced)
     return f"{cpu}, {os.cpu_count()} cores, {pages:.0f} GiB; {versions}; BLAS: {blas_text}"
 
 
