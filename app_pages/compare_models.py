@@ -1,4 +1,4 @@
-"""Compare models: KNN against logistic regression, SVMs and a random forest, on one table."""
+"""Compare models: KNN against logistic regression, SVMs, a random forest and a small CNN."""
 
 import numpy as np
 import pandas as pd
@@ -20,10 +20,10 @@ def answers(comparison, digit: np.ndarray) -> list[dict]:
 
 st.title("Compare models")
 st.markdown(
-    "The KNN presets against four classic classifiers, all trained on the same MNIST training "
-    "digits and tested on the same 10,000 test digits. KNN learns nothing at fit time and "
-    "searches the whole training set at predict time; the others spend their time fitting "
-    "and then predict with a few matrix products or tree walks."
+    "The KNN presets against four classic classifiers and a small convolutional network, all "
+    "trained on the same MNIST training digits and tested on the same 10,000 test digits. KNN "
+    "learns nothing at fit time and searches the whole training set at predict time; the "
+    "others spend their time fitting and then predict with a few matrix products or tree walks."
 )
 problem = compare.comparison_problem(ui.get_data())
 if problem:
@@ -42,13 +42,25 @@ rows = comparison.rows
 
 table = pd.DataFrame(rows).set_index("title")
 table["errors"] = ((1 - table["accuracy"]) * table["n_test"]).round().astype(int)
+columns = ["accuracy", "errors", "drawing_ms", "fit_seconds", "predict_seconds", "size_bytes"]
+# Real drawings: only where the dev writers are there to measure them (see real_drawings).
+real = compare.real_drawings.available() and "real_accuracy" in table
 st.dataframe(
-    table[["accuracy", "errors", "fit_seconds", "predict_seconds", "size_bytes", "n_train"]],
+    table[[*columns[:2], *(["real_accuracy"] if real else []), *columns[2:], "n_train"]],
     key="compare_models_table",
     column_config={
         "title": "model",
         "accuracy": st.column_config.NumberColumn("test accuracy", format="percent"),
         "errors": st.column_config.NumberColumn(f"errors of {rows[0]['n_test']:,}"),
+        "real_accuracy": st.column_config.NumberColumn(
+            "real drawings",
+            format="percent",
+            help=f"Accuracy on {compare.REAL_DRAWINGS:,} digits written with a pen by people "
+            "(UNIPEN dev writers), drawn as this app's canvas draws them",
+        ),
+        "drawing_ms": st.column_config.NumberColumn(
+            "one drawing (ms)", format="%.2f", help="Median time to read one drawing"
+        ),
         "fit_seconds": st.column_config.NumberColumn("fit (s)", format="%.1f"),
         "predict_seconds": st.column_config.NumberColumn(
             f"predict {rows[0]['n_test']:,} (s)", format="%.2f"
@@ -73,6 +85,9 @@ left.plotly_chart(charts.compare_bars(rows, metric or "accuracy"), key="compare_
 right.plotly_chart(charts.accuracy_vs_time(rows), key="compare_models_scatter")
 with st.expander("What each model is"):
     st.markdown("\n".join(f"- **{r['title']}**: {r['description']}" for r in rows))
+if verdict := compare.knn_versus_cnn(rows):
+    st.subheader("KNN or CNN?")
+    st.markdown(verdict)
 
 st.header("Each model reads the same drawing")
 drawing, digit, caption = ui.teaching_digit("compare_models", "classify")

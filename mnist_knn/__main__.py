@@ -1,5 +1,5 @@
 """Command line: python -m mnist_knn COMMAND --help (train, evaluate, predict, tune, select,
-bench, compare, embed)."""
+bench, compare, embed, train-cnn)."""
 
 from __future__ import annotations
 
@@ -36,6 +36,20 @@ def _artifact(preset: str, rebuild: bool = False):
     for warning in caught:
         print(f"note: {warning.message}", file=sys.stderr)
     return artifact
+
+
+def cmd_train_cnn(args) -> int:
+    try:
+        from .evaluation import cnn_training
+    except ImportError as exc:  # torch is an optional extra, for training only
+        print(
+            f"error: training the CNN needs PyTorch ({exc}). Install the extra with "
+            "`pip install -r requirements-cnn.txt` (CPU build); the app reads the shipped "
+            "weights without it.",
+            file=sys.stderr,
+        )
+        return 2
+    return cnn_training.main(args.cnn_args)
 
 
 def cmd_train(args) -> int:
@@ -293,8 +307,10 @@ def main(argv: list[str] | None = None) -> int:
         "compare",
         help="compare KNN with other classifiers",
         description="Train logistic regression, a linear SVM, an RBF SVM on PCA features and "
-        "a random forest; time them and every KNN preset on the test set; write "
-        "models/compare.npz (and compare-*.skops). Only missing or stale models are rebuilt.",
+        "a random forest; time them, the shipped CNN (data/cnn/cnn.npz) and every KNN preset "
+        "on the test set, one drawing at a time, and on real drawings when ../shared has "
+        "them; write models/compare.npz (and compare-*.skops). Only missing or stale models "
+        "are rebuilt.",
     )
     compare.add_argument("--force", action="store_true", help="rebuild every model")
     compare.add_argument(
@@ -317,7 +333,22 @@ def main(argv: list[str] | None = None) -> int:
     embed.add_argument("--force", action="store_true", help="rebuild even if up to date")
     embed.set_defaults(func=cmd_embed)
 
-    args = parser.parse_args(argv)
+    train_cnn = commands.add_parser(
+        "train-cnn",
+        help="train the CNN of Compare models (needs requirements-cnn.txt)",
+        description="Train the small CNN shown beside the KNN on Compare models, choosing its "
+        "settings on a validation split of the training set, and write data/cnn/cnn.npz. "
+        "Needs PyTorch (requirements-cnn.txt); `train-cnn -- --help` lists its options.",
+    )
+    train_cnn.add_argument("cnn_args", nargs=argparse.REMAINDER, help="options of the training")
+    train_cnn.set_defaults(func=cmd_train_cnn)
+
+    # train-cnn hands its options to the training's own parser (torch is imported only then).
+    args, extra = parser.parse_known_args(argv)
+    if args.func is cmd_train_cnn:
+        args.cnn_args = [a for a in [*extra, *args.cnn_args] if a != "--"]
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return args.func(args)
     except (MnistNotFoundError, ValueError) as exc:

@@ -1,5 +1,7 @@
 """Shared fixtures: a small real-MNIST subset and an isolated models/ for every test session.
 
+Real drawings (../shared) are hidden from the tests: they must pass without them.
+
 Every test runs against MNIST_DIR = a 3,000/500-digit subset of the shipped
 data and MNIST_KNN_MODELS_DIR = a fresh temp folder, so artifacts build in
 about a second and the project's own models/ is never touched.
@@ -19,7 +21,10 @@ N_TRAIN, N_TEST = 3000, 500
 @pytest.fixture(scope="session", autouse=True)
 def small_mnist(tmp_path_factory):
     """Write the first 3,000 training and 500 test digits as IDX .gz; point MNIST_DIR there."""
-    saved = {key: os.environ.get(key) for key in ("MNIST_DIR", "MNIST_KNN_MODELS_DIR")}
+    saved = {
+        key: os.environ.get(key)
+        for key in ("MNIST_DIR", "MNIST_KNN_MODELS_DIR", "MNIST_KNN_SHARED")
+    }
     os.environ.pop("MNIST_DIR", None)
     full = mnist_data.load_mnist(download=False)
     folder = tmp_path_factory.mktemp("mnist-small")
@@ -31,6 +36,9 @@ def small_mnist(tmp_path_factory):
         )
     os.environ["MNIST_DIR"] = str(folder)
     os.environ["MNIST_KNN_MODELS_DIR"] = str(tmp_path_factory.mktemp("models"))
+    # The tests never need the real drawings beside the project (../shared): the one test
+    # of them points here at the real folder itself.
+    os.environ["MNIST_KNN_SHARED"] = str(tmp_path_factory.mktemp("no-shared"))
     yield folder
     for key, value in saved.items():
         if value is None:

@@ -50,6 +50,9 @@ from ..data import Mnist
 from ..model import PRESETS, KNNPipeline
 from ..neighbors import training_rows
 from ..trained import load_artifact
+from . import real_drawings
+from .cnn import DEFAULT_PATH as CNN_WEIGHTS
+from .cnn import CNNClassifier
 
 # Bump when the layout of compare.npz or the meaning of a config field changes.
 COMPARE_FORMAT = 1
@@ -65,7 +68,9 @@ class Contender:
     name: str
     title: str
     description: str
-    storage: str  # "linear" (arrays in compare.npz) or "skops" (models/compare-<name>.skops)
+    # "linear" (arrays in compare.npz), "skops" (models/compare-<name>.skops) or "shipped"
+    # (trained by its own command, weights in the project: the CNN)
+    storage: str
     config: dict = field(default_factory=dict)
 
 
@@ -102,8 +107,62 @@ CONTENDERS = {
             "skops",
             {"n_estimators": 50, "random_state": 0},
         ),
+        Contender(
+            "cnn",
+            "Small CNN",
+            "A LeNet-like convolutional network: two 5×5 convolutions (16 and 32 channels) "
+            "with max-pooling, a 128-unit dense layer, softmax; 215,370 weights trained with "
+            "PyTorch (`python -m mnist_knn train-cnn`), run here in numpy.",
+            "shipped",
+        ),
     )
 }
+# Real drawings each model reads for the "real drawings" column (when the dev writers are
+# there, see real_drawings): the shared renderer's stratified sample, white canvas.
+REAL_DRAWINGS = 1000
+# Drawings each model classifies one at a time for its time per drawing.
+SINGLE_DRAWINGS = 50
+
+
+def knn_versus_cnn(rows: list[dict], preset: str = "default") -> str | None:
+    """What the KNN ``preset`` and the CNN each offer, from the measured rows (Markdown).
+
+    None when either row is missing.
+    """
+    by_name = {row["name"]: row for row in rows}
+    knn, cnn = by_name.get(knn_name(preset)), by_name.get("cnn")
+    if knn is None or cnn is None:
+        return None
+
+    def errors(row: dict) -> str:
+        return f"{(1 - row['accuracy']) * row['n_test']:,.0f}"
+
+    lines = [
+        f"- **On MNIST's test digits** the CNN makes {errors(cnn)} mistakes "
+        f"({cnn['accuracy']:.2%} right), the KNN ({preset}) {errors(knn)} "
+        f"({knn['accuracy']:.2%})."
+    ]
+    if "real_accuracy" in cnn and "real_accuracy" in knn:
+        lines.append(
+            f"- **On real people's drawings** ({cnn['real_n']:,} pen-written digits) the CNN "
+            f"reads {cnn['real_accuracy']:.1%}, the KNN {knn['real_accuracy']:.1%}: both miss "
+            "the styles MNIST barely has (slashed zeros, European ones)."
+        )
+    if "drawing_ms" in cnn and "drawing_ms" in knn:
+        lines.append(
+            f"- **Speed and size**: one drawing takes the CNN {cnn['drawing_ms']:.1f} ms and "
+            f"the KNN {knn['drawing_ms']:.1f} ms; the CNN keeps {cnn['size_bytes'] / 1e6:.1f} MB "
+            f"of weights, the KNN {knn['size_bytes'] / 1e6:.0f} MB: its copy of the "
+            "training set."
+        )
+    lines += [
+        "- **What only the KNN offers**: it shows *why* (the training digits that voted), it "
+        "can say *not sure* when its neighbours disagree or are far away, and a class's "
+        "drawings join it without training (Class drawings, *Use them*).",
+        f"- **What the CNN offers**: it learned which strokes matter, so it needs "
+        f"{cnn['fit_seconds'] / 60:.0f} minutes of training but then no training set at all.",
+    ]
+    return "\n".join(lines)
 
 
 def knn_name(preset: str) -> str:
@@ -211,7 +270,7 @@ def _learned_arrays(obj):
 
 def predict_images(model, images) -> np.ndarray:
     """Labels (n,) of MNIST-style images (n, 28, 28) from any compared model."""
-    if isinstance(model, KNNPipeline):
+    if isinstance(model, KNNPipeline | CNNClassifier):  # they take the uint8 images as they are
         return model.predict(images)
     return model.predict(pixels(images))
 
@@ -222,6 +281,9 @@ def classify(model, digit: np.ndarray) -> tuple[int, float | None]:
         found = model.search(digit[None])
         label = int(found.labels[0])
         return label, float(found.proba[0, label])
+    if isinstance(model, CNNClassifier):
+        proba = model.predict_proba(digit[None])[0]
+        return int(np.argmax(proba)), float(proba.max())
     X = pixels(digit[None])
     if hasattr(model, "predict_proba") and getattr(model, "softmax", True):
         proba = model.predict_proba(X)[0]
@@ -278,8 +340,15 @@ def recipe(data: Mnist) -> Recipe:
 
 
 def expected_configs() -> dict[str, dict]:
-    """Every row's config: the contenders', then each KNN preset's."""
+    """Every row's config: the contenders', then each KNN preset's.
+
+    The CNN's is the checksum of its shipped weights: retrained weights are measured again.
+    """
     configs = {name: c.config for name, c in CONTENDERS.items()}
+    try:
+        configs["cnn"] = {"sha256": hashlib.sha256(CNN_WEIGHTS.read_bytes()).hexdigest()}
+    except OSError:
+        configs["cnn"] = {"sha256": None}
     configs |= {knn_name(p): PRESETS[p].config() for p in PRESETS}
     return json.loads(json.dumps(configs))
 
@@ -306,7 +375,16 @@ def comparison_problem(data: Mnist) -> str | None:
     configs = {name: row.get("config") for name, row in meta["models"].items()}
     if configs != expected_configs():
         return "stale (the models or their settings changed)"
+    if any(missing_measures(row["result"]) for row in meta["models"].values()):
+        return "stale (measures added since it was built)"
     return None
+
+
+def missing_measures(result: dict) -> list[str]:
+    """The measures a row lacks: the time per drawing, and the accuracy on real drawings
+    when the dev writers are there to measure it."""
+    wanted = ["drawing_ms", *(["real_accuracy"] if real_drawings.available() else [])]
+    return [key for key in wanted if key not in result]
 
 
 def load_skops(path: Path, sha256: str):
@@ -335,6 +413,8 @@ def load_skops(path: Path, sha256: str):
 
 
 def _load_model(name: str, record: dict, arrays: dict):
+    if CONTENDERS[name].storage == "shipped":
+        return CNNClassifier.load(CNN_WEIGHTS)
     if CONTENDERS[name].storage == "linear":
         try:
             return LinearModel(
@@ -376,9 +456,64 @@ def _time_predict(model, images) -> float:
     return time.perf_counter() - start
 
 
+def _measure_cnn(data: Mnist, progress: Callable[[str], None]) -> tuple[CNNClassifier, dict]:
+    """The shipped CNN timed on the test set; its fit time is its training's (in its record)."""
+    progress("loading the CNN's weights")
+    model = CNNClassifier.load(CNN_WEIGHTS)
+    progress(f"timing the CNN on {len(data.y_test):,} test digits")
+    start = time.perf_counter()
+    predicted = model.predict(data.x_test)
+    predict_seconds = time.perf_counter() - start
+    training = model.meta.get("training", {})
+    return model, {
+        "title": CONTENDERS["cnn"].title,
+        "kind": "other",
+        "description": CONTENDERS["cnn"].description,
+        "accuracy": float(np.mean(predicted == data.y_test)),
+        "fit_seconds": float(training.get("seconds", float("nan"))),
+        "predict_seconds": round(predict_seconds, 6),
+        "size_bytes": int(sum(a.nbytes for a in model.weights.values())),
+        "n_train": int(training.get("train_digits", 0)),
+        "n_test": len(data.y_test),
+    }
+
+
+def _add_measures(records: dict, models: dict, data: Mnist, progress) -> None:
+    """Fill in what a row lacks (:func:`missing_measures`): each model's median time to read
+    one drawing, and its accuracy on the dev writers' real drawings."""
+    lacking = {name: missing_measures(r["result"]) for name, r in records.items()}
+    lacking = {name: keys for name, keys in lacking.items() if keys}
+    if not lacking:
+        return
+    real = None
+    if any("real_accuracy" in keys for keys in lacking.values()):
+        progress(f"rendering {REAL_DRAWINGS:,} real drawings of the dev writers")
+        real = real_drawings.render(REAL_DRAWINGS, seed=0)
+    singles = data.x_test[:SINGLE_DRAWINGS]
+    for name, keys in lacking.items():
+        model = models.get(name)
+        if model is None:  # a KNN preset
+            model = load_artifact(name.removeprefix("knn_"), data=data).model
+        progress(f"{records[name]['result']['title']}: one drawing at a time, real drawings")
+        result = records[name]["result"]
+        if "drawing_ms" in keys:
+            times = []
+            for digit in singles:
+                start = time.perf_counter()
+                classify(model, digit)
+                times.append(time.perf_counter() - start)
+            result["drawing_ms"] = round(float(np.median(times)) * 1e3, 3)
+        if "real_accuracy" in keys:
+            predicted = predict_images(model, real.images)
+            result["real_accuracy"] = float(np.mean(predicted == real.labels))
+            result["real_n"] = len(real)
+
+
 def _train_contender(
     name: str, data: Mnist, progress: Callable[[str], None]
 ) -> tuple[object, dict]:
+    if CONTENDERS[name].storage == "shipped":
+        return _measure_cnn(data, progress)
     config = CONTENDERS[name].config
     X, y = pixels(data.x_train), data.y_train
     if config.get("train_size") and config["train_size"] < len(y):
@@ -492,6 +627,7 @@ def build_comparison(
         else:
             preset = name.removeprefix("knn_")
             records[name] = {"config": configs[name], "result": _measure_knn(preset, data, step)}
+    _add_measures(records, models, data, lambda message: report(0.95, message))
     for name in CONTENDERS:
         if CONTENDERS[name].storage == "linear":
             arrays[f"{name}/coef"] = models[name].coef_

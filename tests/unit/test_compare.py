@@ -66,9 +66,16 @@ def test_build_covers_every_model_with_real_numbers(built, data):
     for row in comparison.rows:
         assert 0.75 <= row["accuracy"] <= 1, row
         assert row["fit_seconds"] >= 0 and row["predict_seconds"] > 0
-        assert row["n_train"] == 3000 and row["n_test"] == 500
+        assert row["drawing_ms"] > 0 and "real_accuracy" not in row  # no real drawings here
+        # Every model is fitted on the fixture's training digits, but the CNN, which ships
+        # trained on all of MNIST's (python -m mnist_knn train-cnn).
+        assert row["n_train"] == (60000 if row["name"] == "cnn" else 3000)
+        assert row["n_test"] == 500
     rows = {row["name"]: row for row in comparison.rows}
     assert rows["knn_default"]["accuracy"] > rows["linear_svm"]["accuracy"]
+    # The shipped CNN: 215,370 float32 weights; on MNIST test digits it beats every model.
+    assert rows["cnn"]["size_bytes"] == 215370 * 4
+    assert rows["cnn"]["accuracy"] >= max(r["accuracy"] for r in comparison.rows)
     # A KNN stores its training set: 3,000 x 50 PCA features (float32) at least.
     assert rows["knn_default"]["size_bytes"] >= 3000 * 50 * 4
     # float32 weights (10, 784) and intercepts, classes_ (uint8), n_iter_ (one int32).
@@ -108,11 +115,12 @@ def test_every_model_classifies_a_drawing(built):
         for name, model in comparison.models.items():
             label, confidence = compare.classify(model, digit)
             assert 0 <= label <= 9
-            if name in ("logistic_regression", "random_forest"):
+            if name in ("logistic_regression", "random_forest", "cnn"):
                 assert 0 < confidence <= 1
             else:
                 assert confidence is None
         assert compare.classify(comparison.models["rbf_svm"], digit)[0] == expected
+        assert compare.classify(comparison.models["cnn"], digit)[0] == expected
 
 
 def test_stale_and_damaged_files_are_rebuilt(built, data, monkeypatch, tmp_path):
@@ -172,11 +180,43 @@ def test_cli_compare_on_the_fixture(built, models_dir, capsys):
     assert "trained on 3,000 digits, predict time for 500 test digits" in captured.out
     assert main(["compare", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert [r["name"] for r in rows][:4] == list(compare.CONTENDERS)
+    assert [r["name"] for r in rows][: len(compare.CONTENDERS)] == list(compare.CONTENDERS)
     assert {r["name"]: r for r in rows}["linear_svm"]["n_train"] == 3000
 
 
 def test_cli_refuses_an_unknown_model(capsys):
-    assert main(["compare", "--only", "cnn"]) == 2
+    assert main(["compare", "--only", "transformer"]) == 2
     err = capsys.readouterr().err
-    assert "unknown model ['cnn']" in err and "random_forest" in err
+    assert "unknown model ['transformer']" in err and "random_forest" in err and "cnn" in err
+
+
+def test_knn_versus_cnn_says_what_each_offers_from_the_numbers():
+    knn = {"name": "knn_default", "accuracy": 0.98, "n_test": 10000, "size_bytes": 14_400_000}
+    cnn = {"name": "cnn", "accuracy": 0.9938, "n_test": 10000, "size_bytes": 861_480}
+    knn |= {"drawing_ms": 2.0, "real_accuracy": 0.951, "real_n": 1000, "fit_seconds": 10.0}
+    cnn |= {"drawing_ms": 0.6, "real_accuracy": 0.952, "real_n": 1000, "fit_seconds": 186.0}
+    text = compare.knn_versus_cnn([knn, cnn])
+    assert "the CNN makes 62 mistakes (99.38% right), the KNN (default) 200 (98.00%)" in text
+    assert "the CNN reads 95.2%, the KNN 95.1%" in text
+    assert "one drawing takes the CNN 0.6 ms and the KNN 2.0 ms" in text
+    assert "the training digits that voted" in text and "*not sure*" in text
+    assert "3 minutes of training" in text
+    assert compare.knn_versus_cnn([knn]) is None
+
+
+def test_the_real_drawings_column(built, data, monkeypatch):
+    """With the dev writers beside the project, every row gets its accuracy on them."""
+    shared = compare.real_drawings.PROJECT_ROOT.parent / "shared"
+    monkeypatch.setenv("MNIST_KNN_SHARED", str(shared))
+    if not compare.real_drawings.available():
+        pytest.skip("no UNIPEN dev writers beside the project")
+    folder, _, _ = built
+    monkeypatch.setenv("MNIST_KNN_MODELS_DIR", str(folder))
+    monkeypatch.setattr(compare, "REAL_DRAWINGS", 40)
+    assert compare.comparison_problem(data) == "stale (measures added since it was built)"
+    rows = {r["name"]: r for r in compare.load_comparison(data).rows}
+    assert compare.comparison_problem(data) is None
+    for row in rows.values():
+        assert row["real_n"] == 40 and 0.3 <= row["real_accuracy"] <= 1, row
+    # The CNN, trained on all of MNIST, reads real drawings better than a forest of 3,000.
+    assert rows["cnn"]["real_accuracy"] > rows["random_forest"]["real_accuracy"]
