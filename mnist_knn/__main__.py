@@ -153,15 +153,16 @@ def cmd_bench(args) -> int:
     if args.output:
         from pathlib import Path
 
-        from .data import atomic_write_bytes
+        from .artifacts import atomic_write_bytes
 
         text = (
             "# Benchmarks\n\n"
             "Measured by `python -m mnist_knn bench --output docs/benchmarks.md`: each preset in "
             "a fresh process, built cold into a temp folder, then timed. *10k test set*: "
-            "`predict` on all 10,000 test digits. *Single drawing*: a 280x280 RGBA drawing "
-            f"through `to_mnist` + `predict_proba` + `kneighbors`, {args.single} drawings after "
-            "10 warm-up runs. *Cold build*: load MNIST, fit, classify the test set, save. "
+            "`predict` on all 10,000 test digits. *Single drawing*: the Draw page's own path "
+            "(`reading.classify`: `preprocess_steps`, one search of 15 neighbours, the vote of "
+            "k and the verdict) on test digits re-drawn as 280x280 canvas drawings "
+            f"(`synthetic.redraw`), {args.single} drawings after 10 warm-up runs. *Cold build*: load MNIST, fit, classify the test set, save. "
             "*Warm load*: load MNIST and the saved artifact. *Peak memory*: the process's "
             "peak RSS (includes Python, the libraries and MNIST itself).\n\n"
             f"Machine: {machine()}\n\n{table}"
@@ -178,7 +179,7 @@ def cmd_bench(args) -> int:
 
 def cmd_compare(args) -> int:
     from .data import load_mnist
-    from .evaluation.compare import load_comparison
+    from .evaluation.compare import load_comparison, markdown_table
 
     data = load_mnist(progress=ConsoleProgress())
     with warnings.catch_warnings():
@@ -196,6 +197,8 @@ def cmd_compare(args) -> int:
         f"trained on {comparison.rows[0]['n_train']:,} digits, predict time for "
         f"{comparison.rows[0]['n_test']:,} test digits; written to models/compare.npz"
     )
+    if args.markdown:
+        print(markdown_table(comparison.rows))
     if args.json:
         print(json.dumps(comparison.rows))
     return 0
@@ -320,6 +323,7 @@ def main(argv: list[str] | None = None) -> int:
         help="rebuild this model even if up to date (repeatable; e.g. random_forest, knn_default)",
     )
     compare.add_argument("--json", action="store_true", help="also print the rows as JSON")
+    compare.add_argument("--markdown", action="store_true", help="also print the table as Markdown")
     compare.set_defaults(func=cmd_compare)
 
     embed = commands.add_parser(

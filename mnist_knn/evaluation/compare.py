@@ -165,6 +165,24 @@ def knn_versus_cnn(rows: list[dict], preset: str = "default") -> str | None:
     return "\n".join(lines)
 
 
+def markdown_table(rows: list[dict]) -> str:
+    """The comparison as a Markdown table: accuracy on MNIST and on real drawings, time per
+    drawing, size (docs/benchmarks.md)."""
+    lines = [
+        "| model | MNIST test accuracy | real drawings (dev writers) | one drawing (ms) "
+        "| 10k test set (s) | fit (s) | size (MB) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        real = f"{r['real_accuracy']:.1%} of {r['real_n']:,}" if "real_accuracy" in r else "-"
+        drawing = f"{r['drawing_ms']:.2f}" if "drawing_ms" in r else "-"
+        lines.append(
+            f"| {r['title']} | {r['accuracy']:.2%} | {real} | {drawing} "
+            f"| {r['predict_seconds']:.2f} | {r['fit_seconds']:.1f} | {r['size_bytes'] / 1e6:.1f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def knn_name(preset: str) -> str:
     return f"knn_{preset}"
 

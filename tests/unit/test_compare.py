@@ -178,6 +178,10 @@ def test_cli_compare_on_the_fixture(built, models_dir, capsys):
     assert "fitting Linear SVM" in captured.err and "Random forest" not in captured.err
     assert "Random forest" in captured.out and "KNN (default)" in captured.out
     assert "trained on 3,000 digits, predict time for 500 test digits" in captured.out
+    assert main(["compare", "--markdown"]) == 0
+    table = capsys.readouterr().out
+    assert "| model | MNIST test accuracy | real drawings (dev writers) | one drawing (ms)" in table
+    assert "| Small CNN | " in table and "| KNN (best) | " in table
     assert main(["compare", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert [r["name"] for r in rows][: len(compare.CONTENDERS)] == list(compare.CONTENDERS)
