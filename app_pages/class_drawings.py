@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from mnist_knn import ui
-from mnist_knn.charts import classroom as charts
+from mnist_knn import charts, ui
 from mnist_knn.classroom import analysis as classroom
 from mnist_knn.evaluation import confusion
 
@@ -91,19 +90,19 @@ with tabs[1]:
         hardest = classroom.hardest_digits(class_set, mnist_accuracy)
         st.markdown(classroom.hardest_digits_markdown(hardest))
         by_digit, counts = classroom.per_digit_accuracy(class_set.true_labels, class_set.predicted)
-        figure = charts.per_digit_accuracy_figure(by_digit, counts, mnist_accuracy)
+        figure = charts.classroom.per_digit_accuracy_figure(by_digit, counts, mnist_accuracy)
         st.plotly_chart(figure, key="class_drawings_chart_digits")
         left, right = st.columns(2)
         cm_class = confusion(class_set.true_labels, class_set.predicted)
         cm_mnist = confusion(evaluation.y_true, evaluation.y_pred)
         title = f"The class's {len(class_set)} drawings"
         left.plotly_chart(
-            charts.confusion_figure(cm_class, title, charts.CLASS_COLOUR),
+            charts.classroom.confusion_figure(cm_class, title, charts.classroom.CLASS_COLOUR),
             key="class_drawings_chart_cm_class",
         )
         title = f"MNIST's {len(evaluation.y_true):,} test digits"
         right.plotly_chart(
-            charts.confusion_figure(cm_mnist, title), key="class_drawings_chart_cm_mnist"
+            charts.classroom.confusion_figure(cm_mnist, title), key="class_drawings_chart_cm_mnist"
         )
 
 with tabs[2]:
@@ -125,7 +124,7 @@ with tabs[3]:
             st.info("This needs at least two drawings.")
         else:
             _, effect = ui.use_drawings_effect(preset, class_set)
-            figure = charts.before_after_figure(
+            figure = charts.classroom.before_after_figure(
                 effect.class_before, effect.class_after, effect.test_before, effect.test_after
             )
             st.markdown(classroom.use_effect_markdown(effect, class_set.true_labels))

@@ -4,8 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from mnist_knn import ui
-from mnist_knn.charts import learn as charts
+from mnist_knn import charts, ui
 from mnist_knn.evaluation import compare
 
 st.session_state.setdefault("compare_models_metric", "accuracy")
@@ -77,12 +76,12 @@ st.caption(
 left, right = st.columns(2)
 metric = left.segmented_control(
     "Chart",
-    list(charts.COMPARE_METRICS),
+    list(charts.learn.COMPARE_METRICS),
     key="compare_models_metric",
-    format_func=lambda m: charts.COMPARE_METRICS[m][0],
+    format_func=lambda m: charts.learn.COMPARE_METRICS[m][0],
 )
-left.plotly_chart(charts.compare_bars(rows, metric or "accuracy"), key="compare_models_bars")
-right.plotly_chart(charts.accuracy_vs_time(rows), key="compare_models_scatter")
+left.plotly_chart(charts.learn.compare_bars(rows, metric or "accuracy"), key="compare_models_bars")
+right.plotly_chart(charts.learn.accuracy_vs_time(rows), key="compare_models_scatter")
 with st.expander("What each model is"):
     st.markdown("\n".join(f"- **{r['title']}**: {r['description']}" for r in rows))
 if verdict := compare.knn_versus_cnn(rows):

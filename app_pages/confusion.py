@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from mnist_knn import ui
-from mnist_knn.charts import evaluation as charts
+from mnist_knn import charts, ui
 from mnist_knn.evaluation.metrics import confidence, confusion, select, top_confusions
 
 NORMALISE = {"Counts": None, "By true digit": "true", "By predicted digit": "pred"}
@@ -17,7 +16,7 @@ st.session_state.setdefault("confusion_pred", None)
 @ui.cache_data(show_spinner=False)
 def confusion_figure(artifact, normalise: str | None, cell):
     counts = confusion(artifact.evaluation.y_true, artifact.evaluation.y_pred)
-    return charts.confusion_heatmap(counts, normalise, highlight=cell)
+    return charts.evaluation.confusion_heatmap(counts, normalise, highlight=cell)
 
 
 def on_cell_click() -> None:

@@ -3,8 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from mnist_knn import ui
-from mnist_knn.charts import evaluation as charts
+from mnist_knn import charts, ui
 from mnist_knn.evaluation.metrics import class_counts, class_means, confidence
 
 st.session_state.setdefault("dataset_split", "training")
@@ -16,9 +15,9 @@ st.session_state.setdefault("dataset_position", 0)
 def overview(data):
     """Class balance, first-100 grid and mean images."""
     return (
-        charts.class_balance(class_counts(data.y_train), class_counts(data.y_test)),
-        charts.digit_grid(data.x_train[:100], data.y_train[:100]),
-        charts.mean_images(class_means(data.x_train, data.y_train)),
+        charts.evaluation.class_balance(class_counts(data.y_train), class_counts(data.y_test)),
+        charts.evaluation.digit_grid(data.x_train[:100], data.y_train[:100]),
+        charts.evaluation.mean_images(class_means(data.x_train, data.y_train)),
     )
 
 

@@ -3,8 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from mnist_knn import ui
-from mnist_knn.charts import learn as charts
+from mnist_knn import charts, ui
 from mnist_knn.evaluation import digit_map as maps
 
 st.session_state.setdefault("digit_map_method", "tsne")
@@ -23,7 +22,7 @@ def regions(digit_map, method: str, k: int) -> maps.DecisionGrid:
 def pictures(digit_map, method: str, count: int = 300):
     rows = np.arange(0, len(digit_map.index), max(1, len(digit_map.index) // count))
     images = ui.get_data().x_train[digit_map.index[rows]]
-    return digit_map.coords[method][rows], charts.ink_uris(images)
+    return digit_map.coords[method][rows], charts.learn.ink_uris(images)
 
 
 @ui.cache_data(max_entries=40, show_spinner=False)
@@ -57,14 +56,14 @@ placement = None if digit is None else maps.place(digit_map, digit)
 # so the ring and the side panel show the point just clicked.
 clicked = st.session_state.get("digit_map_chart")
 points = clicked.selection.points if clicked else []
-if points and charts.clicked_row(points[0]) is not None:
-    st.session_state["digit_map_selected"] = charts.clicked_row(points[0])
+if points and charts.learn.clicked_row(points[0]) is not None:
+    st.session_state["digit_map_selected"] = charts.learn.clicked_row(points[0])
 selected = st.session_state["digit_map_selected"]
 if selected is not None and selected >= len(digit_map.index):  # a smaller map was rebuilt
     selected = None
 chart, side = st.columns([3, 1])
 chart.plotly_chart(
-    charts.digit_map(
+    charts.learn.digit_map(
         digit_map.coords[method],
         digit_map.labels,
         digit_map.index,

@@ -3,8 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from mnist_knn import PRESETS, ui
-from mnist_knn.charts import evaluation as charts
+from mnist_knn import PRESETS, charts, ui
 from mnist_knn.model import K_MAX
 from mnist_knn.preprocess import CANVAS, DEFAULT_BRUSH
 from mnist_knn.reading import vote_summary
@@ -79,7 +78,7 @@ with middle:
     st.image(big, caption="What the model sees: 28×28 pixels")
 with right:
     st.plotly_chart(
-        charts.probability_bars(reading.proba, reading.label, height=240),
+        charts.evaluation.probability_bars(reading.proba, reading.label, height=240),
         key="draw_proba",
         config={"displayModeBar": False},
     )

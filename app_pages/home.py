@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from mnist_knn import PRESETS, ui
-from mnist_knn.charts import evaluation as charts
+from mnist_knn import PRESETS, charts, ui
 
 preset = ui.current_preset()
 artifact = ui.get_artifact(preset)
@@ -43,6 +42,6 @@ st.markdown(
 )
 st.subheader("Some of the digits it learned from")
 st.image(
-    ui.digit_image(charts.tile(data.x_train[:20], ncols=10), 2),
+    ui.digit_image(charts.evaluation.tile(data.x_train[:20], ncols=10), 2),
     caption="The first 20 training digits: " + " ".join(str(y) for y in data.y_train[:20]),
 )

@@ -6,9 +6,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from mnist_knn import PRESETS, ui
+from mnist_knn import PRESETS, charts, ui
 from mnist_knn import teaching as tch
-from mnist_knn.charts import learn as charts
 from mnist_knn.preprocess import ImageError
 
 preset = ui.current_preset()
@@ -96,7 +95,7 @@ st.markdown(
 )
 nearest = found.dist[0, :k], found.neigh_labels[0, :k]
 st.plotly_chart(
-    charts.distance_histogram(distances, ui.get_data().y_train, label, *nearest),
+    charts.learn.distance_histogram(distances, ui.get_data().y_train, label, *nearest),
     key="how_it_works_hist",
 )
 
@@ -129,7 +128,7 @@ table.caption(
     if spec.weights == "distance"
     else "Every neighbour has one vote."
 )
-bars.plotly_chart(charts.vote_bars(proba), key="how_it_works_vote")
+bars.plotly_chart(charts.learn.vote_bars(proba), key="how_it_works_vote")
 
 st.header("4. The same KNN in a dozen lines of numpy")
 st.markdown(

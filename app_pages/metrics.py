@@ -3,8 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from mnist_knn import PRESETS, ui
-from mnist_knn.charts import evaluation as charts
+from mnist_knn import PRESETS, charts, ui
 from mnist_knn.evaluation.metrics import METRICS, compute_metrics, per_class_report
 
 BASELINE = "baseline"
@@ -27,7 +26,9 @@ def metric_values(preset: str, artifact) -> dict[str, float]:
 @ui.cache_data(show_spinner=False)
 def per_class_figure(artifact):
     evaluation = artifact.evaluation
-    return charts.per_class_heatmap(per_class_report(evaluation.y_true, evaluation.y_pred))
+    return charts.evaluation.per_class_heatmap(
+        per_class_report(evaluation.y_true, evaluation.y_pred)
+    )
 
 
 preset = ui.current_preset()

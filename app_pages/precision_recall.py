@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from mnist_knn import ui
-from mnist_knn.charts import evaluation as charts
+from mnist_knn import charts, ui
 from mnist_knn.evaluation.metrics import pr_curves, reliability
 
 st.session_state.setdefault("precision_recall_digits", list(range(10)))
@@ -24,7 +23,7 @@ def calibration(artifact, n_bins: int):
     rel = reliability(evaluation.y_true, evaluation.proba, n_bins)
     unanimous = evaluation.proba.max(axis=1) == 1.0
     right = evaluation.y_true[unanimous] == evaluation.y_pred[unanimous]
-    return rel, charts.reliability_figure(rel), int(unanimous.sum()), float(right.mean())
+    return rel, charts.evaluation.reliability_figure(rel), int(unanimous.sum()), float(right.mean())
 
 
 preset = ui.current_preset()
@@ -42,7 +41,7 @@ left, right = st.columns(2)
 micro = left.toggle("Micro-average", key="precision_recall_micro")
 zoom = right.toggle("Zoom into the top-right corner", key="precision_recall_zoom")
 st.plotly_chart(
-    charts.pr_figure(curves(artifact), sorted(digits), ["micro"] if micro else [], zoom),
+    charts.evaluation.pr_figure(curves(artifact), sorted(digits), ["micro"] if micro else [], zoom),
     key="precision_recall_chart",
 )
 

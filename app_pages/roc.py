@@ -3,8 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from mnist_knn import PRESETS, ui
-from mnist_knn.charts import evaluation as charts
+from mnist_knn import PRESETS, charts, ui
 from mnist_knn.evaluation.metrics import roc_curves
 from mnist_knn.model import vote
 
@@ -66,7 +65,8 @@ if compare:
     revoted, _ = curves(artifact, other)
     extra = {f"macro, {other} votes": revoted["macro"]}
 st.plotly_chart(
-    charts.roc_figure(stored, sorted(digits), averages, zoom=zoom, extra=extra), key="roc_chart"
+    charts.evaluation.roc_figure(stored, sorted(digits), averages, zoom=zoom, extra=extra),
+    key="roc_chart",
 )
 st.caption(
     "Micro-average pools every (test digit, digit) pair into one curve; macro-average "

@@ -3,8 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from mnist_knn import PRESETS, ui
-from mnist_knn.charts import evaluation as charts
+from mnist_knn import PRESETS, charts, ui
 from mnist_knn.evaluation.tuning import CV_CONFIG, accuracy_by_k_on_test_set
 
 st.session_state.setdefault("tuning_show_test", False)
@@ -19,7 +18,7 @@ def test_reference(artifact):
 @ui.cache_data(show_spinner=False)
 def tuning_figure(tuning, artifact, show_test: bool):
     spec = tuning.preset
-    return charts.tuning_figure(
+    return charts.evaluation.tuning_figure(
         tuning.ks,
         tuning.mean,
         tuning.std,
