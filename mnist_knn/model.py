@@ -3,8 +3,6 @@ search) that can also return its neighbours and save / restore its fitted state 
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import json
 from dataclasses import asdict, dataclass
 
@@ -12,10 +10,9 @@ import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
-from threadpoolctl import ThreadpoolController
 
 from .features import Augment, Blur, Deskew, Flatten
-from .neighbors import BlasKNeighborsClassifier, training_rows, vote
+from .neighbors import BlasKNeighborsClassifier, one_thread_if_small, training_rows, vote
 
 # Neighbours kept per test digit and offered by the app's k control.
 K_MAX = 15
@@ -92,31 +89,6 @@ class Neighbours:
     neigh_labels: np.ndarray  # (n, K) their labels
 
 
-# Batches up to this size run on one thread (see _one_thread_if_small).
-SMALL_BATCH = 64
-
-
-@functools.cache
-def _thread_pools() -> ThreadpoolController:
-    # Inspecting the loaded libraries costs ~10 ms: once per process.
-    return ThreadpoolController()
-
-
-@contextlib.contextmanager
-def _one_thread_if_small(X):
-    """One BLAS / OpenMP thread for a few images, the library's choice for many.
-
-    A single query is too small to share out: the pools' idle threads spin
-    waiting for work, tripling the CPU time of a 1 ms query, and on a busy
-    2-core machine turning it into 100+ ms.
-    """
-    if len(X) <= SMALL_BATCH:
-        with _thread_pools().limit(limits=1):
-            yield
-    else:
-        yield
-
-
 class KNNPipeline(Pipeline):
     """A Pipeline ending in KNeighborsClassifier that also exposes ``kneighbors``.
 
@@ -189,14 +161,14 @@ class KNNPipeline(Pipeline):
         """Labels (n,) of images ``X`` (n, 28, 28) uint8."""
         if params:
             return super().predict(X, **params)
-        with _one_thread_if_small(X):
+        with one_thread_if_small(X):
             return self.steps[-1][1].predict(self.features(X))
 
     def predict_proba(self, X, **params):
         """Vote shares (n, 10) of images ``X`` (n, 28, 28) uint8."""
         if params:
             return super().predict_proba(X, **params)
-        with _one_thread_if_small(X):
+        with one_thread_if_small(X):
             return self.steps[-1][1].predict_proba(self.features(X))
 
     def kneighbors(self, X, n_neighbors=None, return_distance=True):
@@ -221,7 +193,7 @@ class KNNPipeline(Pipeline):
         ind : ndarray (n, n_neighbors) int
             Indices into the training set.
         """
-        with _one_thread_if_small(X):
+        with one_thread_if_small(X):
             features = self.features(X)
             dist, ind = self.steps[-1][1].kneighbors(features, n_neighbors=n_neighbors)
         ind = self.source_index_[ind]
@@ -252,7 +224,7 @@ class KNNPipeline(Pipeline):
             Labels (n,), probabilities (n, 10), and the neighbours' distances,
             training-set indices and labels, each (n, max(n_neighbors, k)).
         """
-        with _one_thread_if_small(X):
+        with one_thread_if_small(X):
             return self.search_features(self.features(X, skip), n_neighbors, k, weights)
 
     def search_features(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -71,6 +72,31 @@ def smallest_k(scores: np.ndarray, k: int, block: int = 128) -> np.ndarray:
     return np.take_along_axis(np.take_along_axis(cols, top, axis=1), order, axis=1)
 
 
+# Batches up to this size run on one thread (see one_thread_if_small).
+SMALL_BATCH = 64
+
+
+@functools.cache
+def _thread_pools() -> ThreadpoolController:
+    # Inspecting the loaded libraries costs ~10 ms: once per process.
+    return ThreadpoolController()
+
+
+@contextlib.contextmanager
+def one_thread_if_small(X):
+    """One BLAS / OpenMP thread for a few images, the library's choice for many.
+
+    A single query is too small to share out: the pools' idle threads spin
+    waiting for work, tripling the CPU time of a 1 ms query, and on a busy
+    2-core machine turning it into 100+ ms.
+    """
+    if len(X) <= SMALL_BATCH:
+        with _thread_pools().limit(limits=1):
+            yield
+    else:
+        yield
+
+
 def training_rows(knn: KNeighborsClassifier) -> np.ndarray:
     """The rows a fitted KNeighborsClassifier searches, shape (n_rows, n_features).
 
@@ -82,10 +108,8 @@ def training_rows(knn: KNeighborsClassifier) -> np.ndarray:
     return knn._fit_X if rows is None else rows
 
 
-@functools.cache
 def _blas():
-    # Inspecting the loaded libraries costs ~10 ms: once per process.
-    return ThreadpoolController().select(user_api="blas")
+    return _thread_pools().select(user_api="blas")
 
 
 class BlasKNeighborsClassifier(KNeighborsClassifier):

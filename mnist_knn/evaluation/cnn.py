@@ -26,6 +26,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..artifacts import PROJECT_ROOT, atomic_write
+from ..neighbors import one_thread_if_small
 
 FORMAT = "mnist-knn/cnn-weights"
 FORMAT_VERSION = 1
@@ -310,9 +311,10 @@ class CNNClassifier:
         if X.size and (X.min() < 0 or X.max() > 255):
             raise ValueError("pixel values must lie in 0..255")
         out = np.empty((len(X), 10), dtype=np.float32)
-        for i in range(0, len(X), BATCH):
-            x = X[i : i + BATCH, None].astype(np.float32) * np.float32(INPUT_SCALE)
-            out[i : i + BATCH] = softmax(logits(self.weights, x))
+        with one_thread_if_small(X):  # one drawing: thread pools cost more than they save
+            for i in range(0, len(X), BATCH):
+                x = X[i : i + BATCH, None].astype(np.float32) * np.float32(INPUT_SCALE)
+                out[i : i + BATCH] = softmax(logits(self.weights, x))
         return out
 
     def predict(self, X) -> np.ndarray:

@@ -48,7 +48,7 @@ from ..artifacts import (
 )
 from ..data import Mnist
 from ..model import PRESETS, KNNPipeline
-from ..neighbors import training_rows
+from ..neighbors import one_thread_if_small, training_rows
 from ..trained import load_artifact
 from . import real_drawings
 from .cnn import DEFAULT_PATH as CNN_WEIGHTS
@@ -295,6 +295,11 @@ def predict_images(model, images) -> np.ndarray:
 
 def classify(model, digit: np.ndarray) -> tuple[int, float | None]:
     """One MNIST-style digit (28, 28) uint8 -> (label, probability of it, or None for SVMs)."""
+    with one_thread_if_small(digit[None]):  # one drawing is too small to share out
+        return _classify(model, digit)
+
+
+def _classify(model, digit: np.ndarray) -> tuple[int, float | None]:
     if isinstance(model, KNNPipeline):
         found = model.search(digit[None])
         label = int(found.labels[0])
