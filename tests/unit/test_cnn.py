@@ -170,9 +170,7 @@ def test_good_file_round_trips(good):
 def test_tampered_arrays_are_refused(good, tamper, message):
     weights, meta, path = good
     tamper(weights)
-    write_raw(path, weights, meta)
-    with pytest.raises(ValueError, match=message):
-        cnn.load_weights(path)
+    assert_refused(path, weights, meta, message)
 
 
 @pytest.mark.parametrize(
@@ -190,6 +188,11 @@ def test_tampered_arrays_are_refused(good, tamper, message):
 def test_wrong_meta_is_refused(good, change, message):
     weights, meta, path = good
     change(meta)
+    assert_refused(path, weights, meta, message)
+
+
+def assert_refused(path, weights, meta, message: str) -> None:
+    """Written as they are, ``weights`` and ``meta`` make a file the loader refuses."""
     write_raw(path, weights, meta)
     with pytest.raises(ValueError, match=message):
         cnn.load_weights(path)
