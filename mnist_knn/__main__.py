@@ -13,7 +13,8 @@ from .data import ConsoleProgress, MnistNotFoundError
 from .evaluation.metrics import METRICS, compute_metrics
 from .evaluation.tuning import CV_CONFIG, load_tuning, tuning_path
 from .model import DEFAULT_PRESET, PRESETS
-from .preprocess import ImageError, load_image, to_mnist
+from .preprocess import ImageError, load_image
+from .reading import Reference, classify
 from .trained import load_artifact
 
 
@@ -77,11 +78,15 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    model = _artifact(args.preset).model
+    artifact = _artifact(args.preset)
+    # Each file is read as the Draw page reads a drawing: one search, the preset's vote,
+    # and the same verdict ("sure", or not sure and why).
+    reference = Reference.from_evaluation(artifact.evaluation)
+    spec = artifact.preset
     failed = 0
     for path in args.files:
         try:
-            image = to_mnist(load_image(path))
+            read = classify(load_image(path), artifact.model, reference, spec.k, spec.weights)
         except ImageError as exc:
             failed += 1
             message = str(exc) if str(exc).startswith(path) else f"{path}: {exc}"
@@ -90,12 +95,23 @@ def cmd_predict(args) -> int:
             else:
                 print(f"error: {message}", file=sys.stderr)
             continue
-        result = model.search(image[None])
-        label, proba = int(result.labels[0]), [round(float(p), 6) for p in result.proba[0]]
+        label, proba = read.label, [round(float(p), 6) for p in read.proba]
+        verdict = read.verdict
         if args.json:
-            print(json.dumps({"file": path, "label": label, "probabilities": proba}))
+            print(
+                json.dumps(
+                    {
+                        "file": path,
+                        "label": label,
+                        "probabilities": proba,
+                        "sure": verdict.sure,
+                        "reason": verdict.reason,
+                    }
+                )
+            )
         else:
-            print(f"{path}: {label} ({proba[label]:.0%})")
+            sure = "" if verdict.sure else f", not sure: {verdict.reason}"
+            print(f"{path}: {label} ({proba[label]:.0%}{sure})")
     return 1 if failed else 0
 
 

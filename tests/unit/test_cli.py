@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from mnist_knn.__main__ import main
@@ -50,6 +51,8 @@ def test_predict_json_keeps_going_past_a_bad_file(tmp_path, capsys):
     assert code == 1
     assert [line["file"] for line in lines] == [str(one), str(bad), str(zero)]
     assert lines[0]["label"] == 1 and lines[2]["label"] == 0
+    # The Draw page's verdict: a clear 1 is sure, and says why.
+    assert lines[0]["sure"] is True and "are 1s" in lines[0]["reason"]
     assert len(lines[0]["probabilities"]) == 10
     assert abs(sum(lines[0]["probabilities"]) - 1) < 1e-4
     assert "not a readable image" in lines[1]["error"] and "bad.png" in lines[1]["error"]
@@ -65,3 +68,15 @@ def test_predict_plain_output(tmp_path, capsys):
 def test_unknown_preset_is_refused():
     result = run("evaluate", "--preset", "nope")
     assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+def test_predict_says_when_it_is_not_sure(tmp_path, capsys):
+    t = np.linspace(0, 8 * np.pi, 200)
+    spiral = [(0.5 + 0.045 * s * np.cos(s), 0.5 + 0.045 * s * np.sin(s)) for s in t / 2.6]
+    path = tmp_path / "spiral.png"
+    stroke_image(spiral, width=12).save(path)
+    assert main(["predict", "--json", str(path)]) == 0
+    line = json.loads(capsys.readouterr().out)
+    assert line["sure"] is False and "far from every training digit" in line["reason"]
+    assert main(["predict", str(path)]) == 0
+    assert ", not sure: This drawing is far from every training digit" in capsys.readouterr().out
