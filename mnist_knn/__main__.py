@@ -158,7 +158,20 @@ NOTES_MARKER = "<!-- notes: kept by bench --output -->"
 
 
 def cmd_bench(args) -> int:
-    from .evaluation.bench import machine, markdown_table, run_bench
+    from .evaluation.bench import bench_drawn, drawn_table, machine, markdown_table, run_bench
+
+    if args.drawn:
+        from .evaluation import real_drawings
+
+        if not real_drawings.available():
+            print(f"error: no real drawings under {real_drawings.shared_dir()}", file=sys.stderr)
+            return 2
+        rows = bench_drawn(args.preset or ("default", "best"), n=args.drawn)
+        print(f"Machine: {machine()}\n")
+        print(drawn_table(rows))
+        if args.json:
+            print(json.dumps(rows))
+        return 0
 
     results = run_bench(args.preset or None, n_single=args.single)
     table = markdown_table(results)
@@ -319,6 +332,15 @@ def main(argv: list[str] | None = None) -> int:
         help="preset to measure (repeatable; default: all; baseline is always measured)",
     )
     bench.add_argument("--single", type=int, default=200, help="drawings timed one by one")
+    bench.add_argument(
+        "--drawn",
+        type=int,
+        nargs="?",
+        const=1000,
+        metavar="N",
+        help="instead: read N real drawings (default 1000) of the dev writers in ../shared on "
+        "four canvases, as the Draw page reads them (accuracy, sure answers, not sure, time)",
+    )
     bench.add_argument("--json", action="store_true", help="also print the results as JSON")
     bench.add_argument("--output", help="write the table as markdown (docs/benchmarks.md)")
     bench.set_defaults(func=cmd_bench)

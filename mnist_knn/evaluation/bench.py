@@ -135,3 +135,98 @@ def markdown_table(results: list[dict]) -> str:
         for r in results
     ]
     return header + "\n".join(rows) + "\n"
+
+
+# ------------------------------------------------------------------ real drawings
+
+# The canvases real drawings are measured on: (background, brush), as the shared renderer
+# draws them; the default brush is the canvas's 23 px one, "random" 12-32 px per digit.
+DRAWN_VARIANTS = (
+    ("white", "default"),
+    ("white", "random"),
+    ("black", "default"),
+    ("transparent", "default"),
+)
+
+
+def bench_drawn(presets=("default", "best"), n: int = 1000, seed: int = 0) -> list[dict]:
+    """How each preset reads the dev writers' real drawings, as the Draw page reads them.
+
+    For every canvas variant of :data:`DRAWN_VARIANTS`, ``n`` drawings (the same for
+    every preset) go through :func:`reading.classify`. Returns one row per (preset,
+    variant): accuracy, per-digit accuracy, top confusions, the accuracy of the answers
+    marked sure, the share marked not sure, and the time per drawing.
+
+    Raises
+    ------
+    FileNotFoundError
+        Without the dev writers beside the project (see :mod:`.real_drawings`).
+    """
+    from ..data import load_mnist
+    from . import real_drawings
+    from .metrics import confusion, top_confusions
+
+    data = load_mnist()
+    artifacts = {name: load_artifact(name, data=data) for name in presets}
+    rows = []
+    for background, brush in DRAWN_VARIANTS:
+        drawings = real_drawings.render(n, seed, background, brush)
+        for name, artifact in artifacts.items():
+            reference = reading.Reference.from_evaluation(artifact.evaluation)
+            spec = artifact.preset
+            labels, sure, times = [], [], []
+            for canvas in drawings.canvases:
+                start = time.perf_counter()
+                try:
+                    read = reading.classify(canvas, artifact.model, reference, spec.k, spec.weights)
+                    labels.append(read.label)
+                    sure.append(read.verdict.sure)
+                except ValueError:  # no ink found: a wrong answer, and not a sure one
+                    labels.append(-1)
+                    sure.append(False)
+                times.append(time.perf_counter() - start)
+            labels, sure = np.array(labels), np.array(sure)
+            right = labels == drawings.labels
+            counts = confusion(drawings.labels, np.where(labels < 0, drawings.labels, labels))
+            rows.append(
+                {
+                    "preset": name,
+                    "background": background,
+                    "brush": brush,
+                    "n": len(labels),
+                    "accuracy": float(right.mean()),
+                    "per_digit": [
+                        float(right[drawings.labels == d].mean())
+                        if (drawings.labels == d).any()
+                        else float("nan")
+                        for d in range(10)
+                    ],
+                    "confusions": top_confusions(counts, 3),
+                    "sure_accuracy": float(right[sure].mean()) if sure.any() else float("nan"),
+                    "not_sure": float(1 - sure.mean()),
+                    "p50_ms": float(np.percentile(times, 50) * 1e3),
+                }
+            )
+    return rows
+
+
+def drawn_table(rows: list[dict]) -> str:
+    """:func:`bench_drawn`'s rows as a Markdown table."""
+    lines = [
+        "| preset | canvas | accuracy | sure answers right | marked not sure | weakest digits "
+        "| top confusions | ms per drawing (p50) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        per_digit = r["per_digit"]
+        weakest = ", ".join(
+            f"{d}: {per_digit[d]:.0%}" for d in sorted(range(10), key=per_digit.__getitem__)[:3]
+        )
+        confused = ", ".join(f"{t}→{p} ({c})" for t, p, c in r["confusions"])
+        lines.append(
+            f"| `{r['preset']}` | {r['background']}, {r['brush']} brush | {r['accuracy']:.1%} "
+            f"| {r['sure_accuracy']:.1%} | {r['not_sure']:.1%} "
+            f"| {weakest} | {confused} "
+            f"| {r['p50_ms']:.1f} |"
+        )
+    return "\n".join(lines) + "\n"

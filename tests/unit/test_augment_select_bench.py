@@ -87,3 +87,20 @@ def test_bench_measures_every_preset_against_baseline():
     assert 0.8 < default["accuracy"] <= 1 and default["peak_memory_mb"] > 50
     table = markdown_table(results)
     assert table.count("\n") == 4 and "`default`" in table
+
+
+def test_bench_drawn_reads_real_drawings_as_the_draw_page(monkeypatch):
+    from mnist_knn.evaluation import real_drawings
+    from mnist_knn.evaluation.bench import DRAWN_VARIANTS, bench_drawn, drawn_table
+
+    monkeypatch.setenv("MNIST_KNN_SHARED", str(real_drawings.PROJECT_ROOT.parent / "shared"))
+    if not real_drawings.available():
+        pytest.skip("no UNIPEN dev writers beside the project")
+    rows = bench_drawn(["default"], n=20)
+    assert [(r["background"], r["brush"]) for r in rows] == list(DRAWN_VARIANTS)
+    for row in rows:
+        assert row["n"] == 20 and 0.3 <= row["accuracy"] <= 1
+        assert 0 <= row["not_sure"] <= 1 and len(row["per_digit"]) == 10
+        assert row["p50_ms"] > 0
+    table = drawn_table(rows)
+    assert table.count("| `default` |") == 4 and "transparent, default brush" in table
