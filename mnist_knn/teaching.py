@@ -240,7 +240,8 @@ def explain(
     skip = frozenset(skip)
     steps = preprocess_steps(drawing, skip=skip & set(PREPROCESSING))
     view = model_view(model, steps.result, skip & set(IMAGE_STEPS))
-    neighbours = model.search_features(view.features, k=k, weights=weights)
+    images = np.asarray(view.image, np.float32).reshape(1, -1)  # for a re-ranking model
+    neighbours = model.search_features(view.features, k=k, weights=weights, images=images)
     return Explanation(steps, view, neighbours, skip)
 
 

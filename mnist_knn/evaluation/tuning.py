@@ -139,6 +139,8 @@ def _stateless_prefix(preset: Preset, x: np.ndarray) -> tuple[np.ndarray, list[s
     tests/test_tuning.py checks this shortcut against plain folds for every preset.
     """
     names = []
+    if preset.styles:  # styled copies are made from the raw digits of each fold
+        return x, names
     for name, step in make_pipeline(preset).steps[:-1]:
         # Stop at a step that learns, or that adds training digits (augmentation must
         # see each fold's training images, and only those).

@@ -15,80 +15,18 @@ and a ``numpy.random.Generator`` so the augmentation is reproducible.
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from mnist_knn.preprocess import centre_by_mass, fit_box
-
-UP = 4  # strokes are drawn on the digit enlarged UP times, then it is re-fitted
-SIDE = 28
-
-
-def _big(img: np.ndarray) -> np.ndarray:
-    """One 28x28 uint8 digit -> float (112, 112) in [0, 1], smooth (bilinear)."""
-    return np.clip(ndimage.zoom(img.astype(np.float32) / 255, UP, order=1), 0, 1)
-
-
-def _refit(big: np.ndarray) -> np.ndarray:
-    """A big float digit -> 28x28 uint8 the MNIST way (20 px box, centre of mass)."""
-    rows = np.flatnonzero((big > 0.1).any(axis=1))
-    cols = np.flatnonzero((big > 0.1).any(axis=0))
-    crop = big[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    out = centre_by_mass(fit_box(crop))
-    return np.rint(out / max(out.max(), 1e-6) * 255).astype(np.uint8)
-
-
-def _ink_box(big: np.ndarray) -> tuple[float, float, float, float]:
-    rows = np.flatnonzero((big > 0.5).any(axis=1))
-    cols = np.flatnonzero((big > 0.5).any(axis=0))
-    return float(rows[0]), float(cols[0]), float(rows[-1]), float(cols[-1])
-
-
-def _stroke_px(big: np.ndarray) -> float:
-    """Typical stroke width of a big digit: ink area / skeleton-ish length (about 2 r)."""
-    ink = big > 0.5
-    inside = ndimage.distance_transform_edt(ink)
-    return float(np.clip(2 * np.percentile(inside[ink], 90), 4, 16)) if ink.any() else 9.0
-
-
-def _draw(big: np.ndarray, lines: list[list[tuple[float, float]]], width: float) -> np.ndarray:
-    """Add polylines ((x, y) in big-image pixels) of ``width`` to ``big``, anti-aliased 2x."""
-    h, w = big.shape
-    canvas = Image.new("L", (2 * w, 2 * h), 0)
-    draw = ImageDraw.Draw(canvas)
-    for pts in lines:
-        p2 = [(2 * x, 2 * y) for x, y in pts]
-        draw.line(p2, fill=255, width=max(1, round(2 * width)), joint="curve")
-        r = width
-        for x, y in (p2[0], p2[-1]):
-            draw.ellipse([x - r, y - r, x + r, y + r], fill=255)
-    stroke = np.asarray(canvas.resize((w, h), Image.Resampling.BOX), dtype=np.float32) / 255
-    return np.maximum(big, stroke)
-
-
-def slashed_zeros(
-    zeros: np.ndarray,
-    rng: np.random.Generator,
-    angle: tuple[float, float] = (40, 75),
-    length: tuple[float, float] = (0.85, 1.25),
-) -> np.ndarray:
-    """Zeros with a diagonal slash through them (Ø), from bottom-left to top-right.
-
-    The slash runs through the zero's centre at ``angle`` (a range, degrees
-    from horizontal) and is ``length`` (a range) times the length that would
-    just span the zero's height (random per digit).
-    """
-    out = np.empty_like(zeros)
-    for i, z in enumerate(zeros):
-        big = _big(z)
-        top, left, bottom, right = _ink_box(big)
-        cy, cx = (top + bottom) / 2, (left + right) / 2
-        h = bottom - top
-        a = np.deg2rad(rng.uniform(*angle))
-        half = h / 2 / np.sin(a) * rng.uniform(*length)
-        dx, dy = np.cos(a) * half, np.sin(a) * half
-        out[i] = _refit(_draw(big, [[(cx - dx, cy + dy), (cx + dx, cy - dy)]], _stroke_px(big)))
-    return out
+from mnist_knn.styles import (  # noqa: F401
+    SIDE,
+    UP,
+    draw_lines,
+    enlarge,
+    ink_extent,
+    refit,
+    slashed_zeros,
+    stroke_px,
+)
 
 
 def european_ones(
@@ -107,10 +45,10 @@ def european_ones(
     """
     out = np.empty_like(ones)
     for i, one in enumerate(ones):
-        big = _big(one)
-        top, _, bottom, _ = _ink_box(big)
+        big = enlarge(one)
+        top, _, bottom, _ = ink_extent(big)
         h = bottom - top
-        w = _stroke_px(big)
+        w = stroke_px(big)
         # Top and foot of the stem: the middle of the ink in its first and last rows.
         t_cols = np.flatnonzero(big[int(top)] > 0.5)
         b_cols = np.flatnonzero(big[int(bottom)] > 0.5)
@@ -122,7 +60,7 @@ def european_ones(
         if rng.random() < base:
             half = h * rng.uniform(0.2, 0.4)
             lines.append([(bx - half, by), (bx + half, by)])
-        out[i] = _refit(_draw(big, lines, w))
+        out[i] = refit(draw_lines(big, lines, w))
     return out
 
 
@@ -130,13 +68,13 @@ def crossed_sevens(sevens: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Sevens with a short horizontal bar across the middle of the stem."""
     out = np.empty_like(sevens)
     for i, s in enumerate(sevens):
-        big = _big(s)
-        top, left, bottom, right = _ink_box(big)
+        big = enlarge(s)
+        top, left, bottom, right = ink_extent(big)
         y = top + (bottom - top) * rng.uniform(0.45, 0.6)
         cols = np.flatnonzero(big[int(y)] > 0.5)
         x = float(cols.mean()) if cols.size else (left + right) / 2
         half = (bottom - top) * rng.uniform(0.15, 0.3)
-        out[i] = _refit(_draw(big, [[(x - half, y), (x + half, y)]], _stroke_px(big)))
+        out[i] = refit(draw_lines(big, [[(x - half, y), (x + half, y)]], stroke_px(big)))
     return out
 
 
@@ -144,7 +82,7 @@ def stroke_variants(images: np.ndarray, grow: float) -> np.ndarray:
     """Strokes grown (``grow`` > 0) or shrunk (< 0) by |grow| pixels on each side, at 4x."""
     out = np.empty_like(images)
     for i, img in enumerate(images):
-        big = _big(img)
+        big = enlarge(img)
         ink = big > 0.5
         if grow > 0:
             d = ndimage.distance_transform_edt(~ink)
@@ -152,7 +90,7 @@ def stroke_variants(images: np.ndarray, grow: float) -> np.ndarray:
         else:
             d = ndimage.distance_transform_edt(ink)
             big = np.minimum(big, np.clip(d + grow * UP, 0, 1))
-        out[i] = _refit(big) if big.max() > 0.1 else img
+        out[i] = refit(big) if big.max() > 0.1 else img
     return out
 
 
@@ -166,7 +104,7 @@ def affine(
     """Random small rotation (±``rot``°), shear and anisotropic scaling, then re-fitted."""
     out = np.empty_like(images)
     for i, img in enumerate(images):
-        big = _big(img)
+        big = enlarge(img)
         a = np.deg2rad(rng.uniform(-rot, rot))
         m = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
         m = m @ np.array([[1, rng.uniform(-shear, shear)], [0, 1]])
@@ -174,7 +112,7 @@ def affine(
         c = np.array(big.shape) / 2
         inv = np.linalg.inv(m)
         warped = ndimage.affine_transform(big, inv, offset=c - inv @ c, order=1)
-        out[i] = _refit(warped) if warped.max() > 0.1 else img
+        out[i] = refit(warped) if warped.max() > 0.1 else img
     return out
 
 
@@ -189,5 +127,5 @@ def elastic(
         dc = ndimage.gaussian_filter(rng.uniform(-1, 1, (SIDE, SIDE)), sigma) * alpha
         warped = ndimage.map_coordinates(img.astype(np.float32) / 255, [rr + dr, cc + dc], order=1)
         big = np.clip(ndimage.zoom(warped, UP, order=1), 0, 1)
-        out[i] = _refit(big) if big.max() > 0.1 else img
+        out[i] = refit(big) if big.max() > 0.1 else img
     return out
