@@ -160,15 +160,15 @@ def resolve_url(location: str | os.PathLike | None = None) -> str:
     return text
 
 
-def retention_from_env() -> float | None:
-    """Days to keep drawings, from ``$MNIST_KNN_RETENTION_DAYS`` (None: keep them all).
+def retention_from_env(text: str | None = None) -> float | None:
+    """Days to keep drawings: ``text``, else ``$MNIST_KNN_RETENTION_DAYS`` (None: keep them all).
 
     Raises
     ------
     StoreError
         If it is set to something other than a positive number.
     """
-    text = os.environ.get(RETENTION_ENV, "").strip()
+    text = str(text if text is not None else os.environ.get(RETENTION_ENV, "")).strip()
     if not text:
         return None
     try:
@@ -356,13 +356,15 @@ class DrawingStore:
         url: str | os.PathLike | None = None,
         *,
         max_per_room: int = MAX_ROOM_DRAWINGS,
-        retention_days: float | None = None,
+        retention_days: float | str | None = None,
     ):
         self.url = resolve_url(url)
         self.safe_url = safe_url(self.url)
         self.max_per_room = int(max_per_room)
         self.retention_days = (
-            retention_from_env() if retention_days is None else float(retention_days)
+            retention_from_env(retention_days)
+            if retention_days is None or isinstance(retention_days, str)
+            else float(retention_days)
         )
         self._file_id: tuple[int, int] | None = None
         self._purged_at = float("-inf")
