@@ -22,7 +22,7 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 from ..data import PROJECT_ROOT
-from .limits import MAX_ROOM_DRAWINGS
+from .limits import MAX_PNG_BYTES, MAX_ROOM_DRAWINGS
 
 # Where drawings go when neither $MNIST_KNN_STORE nor a Streamlit secret says otherwise
 # (gitignored: people's drawings never end up in a commit).
@@ -313,6 +313,11 @@ def _row_values(
     preset = _clean_text(preset, MAX_TEXT, "preset name")
     if not preset:
         raise ValueError("the preset name is empty")
+    if canvas_png and len(canvas_png) > MAX_PNG_BYTES:
+        raise ValueError(
+            f"the drawing's picture is {len(canvas_png):,} bytes; at most "
+            f"{MAX_PNG_BYTES:,} are kept with a drawing"
+        )
     if created is None:
         created = datetime.now(UTC)
     if isinstance(created, np.datetime64):

@@ -30,6 +30,7 @@ from ..classroom.store import (
     resolve_url,
 )
 from ..model import KNNPipeline
+from ..preprocess import CANVAS, eight_bit
 from ..trained import Artifact
 from .resources import build_visibly, digit_image, get_artifact, get_data
 
@@ -204,13 +205,21 @@ def room_input() -> str:
 
 
 def as_png(canvas) -> bytes | None:
-    """The canvas as PNG bytes (already PNG bytes, a PIL image, or an RGBA / grey array)."""
+    """The canvas as PNG bytes (already PNG bytes, a PIL image, or an RGBA / grey array).
+
+    Pictures larger than the canvas are scaled down to fit it (CANVAS px a side), and
+    any mode is made 8-bit first: what is kept with a drawing stays small (well under
+    :data:`~mnist_knn.classroom.limits.MAX_PNG_BYTES`) whatever was uploaded.
+    """
     if canvas is None or isinstance(canvas, bytes | bytearray):
         return bytes(canvas) if canvas else None
     if isinstance(canvas, Image.Image):
-        image = canvas
+        image = eight_bit(canvas)
     else:  # the drawable canvas gives uint8 RGBA; be lenient with other numeric arrays
         image = Image.fromarray(np.clip(np.asarray(canvas), 0, 255).astype(np.uint8))
+    if max(image.size) > CANVAS:
+        image = image.copy()
+        image.thumbnail((CANVAS, CANVAS), Image.Resampling.LANCZOS)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
