@@ -25,19 +25,27 @@ st.markdown(
     "**test set** the model has never seen. Does it read you as well as it reads MNIST?"
 )
 ui.flash_message()
+teacher = ui.is_teacher()  # pupils see the sidebar's room only; the teacher every room
 
 with ui.store_errors():
-    rooms = drawings_db.rooms()
+    rooms = drawings_db.rooms() if teacher else {}
 if st.session_state.class_drawings_filter_room not in [ALL_ROOMS, *rooms]:
     st.session_state.class_drawings_filter_room = ALL_ROOMS  # its room was deleted
 col_room, col_true, col_pred = st.columns([2, 1, 1])
-room = col_room.selectbox(
-    "Room",
-    [ALL_ROOMS, *rooms],
-    key="class_drawings_filter_room",
-    format_func=lambda r: "All rooms" if r == ALL_ROOMS else f"{r or '(no room)'} · {rooms[r]}",
-)
-room = None if room == ALL_ROOMS else room
+if teacher:
+    room = col_room.selectbox(
+        "Room",
+        [ALL_ROOMS, *rooms],
+        key="class_drawings_filter_room",
+        format_func=lambda r: "All rooms" if r == ALL_ROOMS else f"{r or '(no room)'} · {rooms[r]}",
+    )
+    room = None if room == ALL_ROOMS else room
+else:
+    room = ui.current_room()
+    col_room.markdown(
+        f"Room **{ui.md_escape(room or '(no room)')}**, the sidebar's *Class / room*: "
+        "you see your room's drawings."
+    )
 true_digit = col_true.selectbox(
     "Drawn digit",
     [ANY, *range(10)],
@@ -60,7 +68,7 @@ shown = class_set.subset(
 if not len(class_set):
     st.info(
         "No drawings yet. Draw on the **Draw** page and answer **Right?**: each answer saves "
-        "the drawing here. Or import an export under *Export & manage*."
+        "the drawing here. Or a teacher imports an export under *Teacher*."
     )
 else:
     accuracy = float(class_set.correct.mean())
@@ -73,9 +81,7 @@ else:
     col2.metric("Drawings", len(class_set))
     col3.metric("Drawers (browser sessions)", len(set(class_set.session_id)))
 
-tabs = st.tabs(
-    ["Gallery", "How the model does", "Drawings that fooled it", "Use them", "Export & manage"]
-)
+tabs = st.tabs(["Gallery", "How the model does", "Drawings that fooled it", "Use them", "Teacher"])
 with tabs[0]:
     newest = shown.subset(slice(None, None, -1)).subset(slice(GALLERY_MAX))
     st.caption(
@@ -119,11 +125,12 @@ with tabs[3]:
         "drawings themselves the accuracy is **cross-validated**: each drawing is read by a "
         "model that learned from the *other* drawings, never from itself."
     )
-    if st.toggle("Add the class's drawings to the training set", key="class_drawings_use"):
+    if not teacher:
+        st.info("Only the teacher can refit the model: unlock under *Teacher* (last tab).")
+    elif st.toggle("Add the class's drawings to the training set", key="class_drawings_use"):
         if len(class_set) < 2:
             st.info("This needs at least two drawings.")
-        else:
-            _, effect = ui.use_drawings_effect(preset, class_set)
+        elif (effect := ui.use_drawings_effect(preset, class_set)[1]) is not None:
             figure = charts.classroom.before_after_figure(
                 effect.class_before, effect.class_after, effect.test_before, effect.test_after
             )
@@ -135,6 +142,8 @@ with tabs[3]:
             )
 
 with tabs[4]:
+    if not ui.teacher_login("class_drawings_teacher"):
+        st.stop()
     ui.export_drawings(drawings_db, room, len(class_set), key="class_drawings_export")
     ui.import_drawings(drawings_db, artifact, key="class_drawings_import")
     ui.delete_drawings(drawings_db, shown, room, len(class_set), key="class_drawings_delete")

@@ -1,5 +1,5 @@
 """Command line: python -m mnist_knn COMMAND --help (train, evaluate, predict, tune, select,
-bench, compare, embed, train-cnn)."""
+bench, compare, embed, train-cnn, class)."""
 
 from __future__ import annotations
 
@@ -258,6 +258,71 @@ def cmd_embed(args) -> int:
     return 0
 
 
+def _default_store() -> str | None:
+    """The app's store: $MNIST_KNN_STORE, else the key in .streamlit/secrets.toml, else None."""
+    import os
+    import tomllib
+
+    from .classroom.store import STORE_ENV
+    from .data import PROJECT_ROOT
+
+    if os.environ.get(STORE_ENV):
+        return os.environ[STORE_ENV]
+    try:
+        secrets = tomllib.loads((PROJECT_ROOT / ".streamlit" / "secrets.toml").read_text())
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    value = secrets.get(STORE_ENV)
+    return str(value) if value else None
+
+
+def cmd_class(args) -> int:
+    """Export, import or delete the class's drawings (the teacher's actions, on the server)."""
+    from pathlib import Path
+
+    from .artifacts import atomic_write_bytes
+    from .classroom.exchange import export_csv, export_idx_zip, export_npz, read_export, with_room
+    from .classroom.limits import MAX_IMPORT_FILE_BYTES, size_text
+    from .classroom.store import DrawingStore, StoreError
+
+    try:
+        store = DrawingStore(args.store or _default_store())
+        if args.action == "export":
+            export = {"csv": export_csv, "zip": export_idx_zip, "npz": export_npz}[args.format]
+            items = store.query(room=args.room, with_png=args.format == "npz")
+            atomic_write_bytes(args.out, export(items))
+            print(f"exported {len(items)} drawings to {args.out}")
+        elif args.action == "import":
+            path = Path(args.file)
+            size = path.stat().st_size
+            if size > MAX_IMPORT_FILE_BYTES:
+                raise ValueError(
+                    f"{path.name}: cannot import it: the file is {size_text(size)}; at most "
+                    f"{size_text(MAX_IMPORT_FILE_BYTES)} can be imported at once"
+                )
+
+            def classify(images):
+                artifact = _artifact(args.preset)
+                result = artifact.model.search(images)
+                return result.labels, result.proba, artifact.preset.name, artifact.preset.k
+
+            items = read_export(path.read_bytes(), path.name, classify, idx_room=args.room or "")
+            if args.room is not None:
+                items = with_room(items, args.room)
+            added, present = store.add(items)
+            print(f"imported {added} drawings from {path.name} ({present} were already there)")
+        else:
+            if args.room is None:
+                raise ValueError('say which room to delete with --room ("" for no room)')
+            if not args.yes:
+                raise ValueError(f"add --yes to delete every drawing of room {args.room!r}")
+            print(f"deleted {store.delete_room(args.room)} drawings of room {args.room!r}")
+    except (StoreError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m mnist_knn",
@@ -385,6 +450,42 @@ def main(argv: list[str] | None = None) -> int:
     )
     train_cnn.add_argument("cnn_args", nargs=argparse.REMAINDER, help="options of the training")
     train_cnn.set_defaults(func=cmd_train_cnn)
+
+    classroom = commands.add_parser(
+        "class",
+        help="export, import or delete the class's drawings",
+        description="The Class drawings page's teacher actions, for the server's command line, "
+        "with the same checks and bounds (5,000 drawings per import, 20,000 per room). Exits "
+        "with status 1 and a message when refused.",
+    )
+    class_actions = classroom.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for name, text in (
+        ("export", "write the drawings of a room (or all) as CSV, IDX zip or npz"),
+        ("import", "add the drawings of an export (CSV, IDX zip or npz) to the store"),
+        ("delete", "delete every drawing of a room"),
+    ):
+        action = class_actions.add_parser(name, help=text, description=text)
+        action.add_argument(
+            "--store",
+            help="a SQLite file or database URL (default: the app's, $MNIST_KNN_STORE or "
+            ".streamlit/secrets.toml, else classroom/drawings.sqlite)",
+        )
+        action.add_argument(
+            "--room",
+            help={
+                "export": "only this room (default: every room)",
+                "import": "put every drawing in this room (an IDX zip's room)",
+                "delete": 'the room to delete ("" for the drawings without one)',
+            }[name],
+        )
+        action.set_defaults(func=cmd_class)
+    class_actions.choices["export"].add_argument(
+        "--format", choices=["csv", "zip", "npz"], default="npz"
+    )
+    class_actions.choices["export"].add_argument("--out", required=True, help="the file to write")
+    class_actions.choices["import"].add_argument("file", help="the export file to import")
+    _add_preset(class_actions.choices["import"])
+    class_actions.choices["delete"].add_argument("--yes", action="store_true", help="really delete")
 
     # train-cnn hands its options to the training's own parser (torch is imported only then).
     args, extra = parser.parse_known_args(argv)

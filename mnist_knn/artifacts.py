@@ -16,6 +16,7 @@ for everything else.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import platform
@@ -110,6 +111,99 @@ def write_npz(path: str | os.PathLike, meta: dict, arrays: dict[str, np.ndarray]
     atomic_write(path, lambda fh: np.savez(fh, **arrays))
 
 
+@dataclass(frozen=True)
+class NpyHeader:
+    """What one array of an .npz declares in its .npy header, before any of it is read."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    stored_bytes: int  # the member's uncompressed size, as its zip entry declares it
+
+    @property
+    def nbytes(self) -> int:
+        """The bytes the array needs once loaded (Python ints: no overflow)."""
+        count = 1
+        for side in self.shape:
+            count *= side
+        return count * self.dtype.itemsize
+
+
+# A deflated .npy member claiming more than this many times its compressed size is a
+# bomb: deflate itself cannot exceed ~1032x.
+_MAX_DEFLATE_RATIO = 1100
+
+
+def _human(n: int) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1024
+    return str(n)  # pragma: no cover
+
+
+def npz_headers(source, max_bytes: int | None = None) -> dict[str, NpyHeader]:
+    """The shape and dtype of every array of an .npz, read from the headers only.
+
+    ``source`` is a path, a file object or bytes. Nothing is decompressed beyond
+    each member's few-hundred-byte .npy header, so a file declaring huge arrays
+    costs nothing to refuse. Each declared size must fit in its zip member (and a
+    deflated member in a plausible compression ratio); with ``max_bytes``, the
+    arrays together must need at most that much memory.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``source`` is a path that does not exist.
+    ValueError
+        If the file is no .npz, holds objects (pickles) or declares too much; the
+        message says which array.
+    """
+    if isinstance(source, bytes | bytearray):
+        source = io.BytesIO(source)
+    headers: dict[str, NpyHeader] = {}
+    total = 0
+    try:
+        with zipfile.ZipFile(source) as zf:
+            for info in zf.infolist():
+                name = info.filename.removesuffix(".npy")
+                if info.filename == name:
+                    raise ValueError(f"{info.filename} is not a .npy array")
+                if (
+                    info.compress_type != zipfile.ZIP_STORED
+                    and info.file_size > _MAX_DEFLATE_RATIO * max(info.compress_size, 1)
+                ):
+                    raise ValueError(f"array {name} claims an impossible compression ratio")
+                with zf.open(info) as fh:
+                    version = np.lib.format.read_magic(fh)
+                    if version == (1, 0):
+                        shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
+                    elif version in ((2, 0), (3, 0)):
+                        shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
+                    else:
+                        raise ValueError(f"array {name}: unknown .npy version {version}")
+                    header_size = fh.tell()
+                if dtype.hasobject:
+                    raise ValueError(f"array {name} holds Python objects (pickles are refused)")
+                head = NpyHeader(tuple(int(s) for s in shape), dtype, info.file_size)
+                if head.nbytes > info.file_size - header_size:
+                    raise ValueError(
+                        f"array {name} declares {head.shape} {dtype} "
+                        f"({_human(head.nbytes)}) but its entry holds "
+                        f"{_human(max(info.file_size - header_size, 0))}"
+                    )
+                total += head.nbytes
+                headers[name] = head
+    except (zipfile.BadZipFile, EOFError, OSError, KeyError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise ValueError(f"not a readable .npz ({exc or type(exc).__name__})") from None
+    if max_bytes is not None and total > max_bytes:
+        raise ValueError(
+            f"its arrays need {_human(total)}, more than the {_human(max_bytes)} allowed"
+        )
+    return headers
+
+
 def read_meta(path: str | os.PathLike) -> object:
     """Only the JSON record of an .npz artifact (cheap: the arrays are not read).
 
@@ -133,12 +227,13 @@ def read_npz(path: str | os.PathLike) -> tuple[object, dict[str, np.ndarray]]:
 
 def _read(path, arrays: bool) -> tuple[object, dict[str, np.ndarray]]:
     try:
+        npz_headers(path)  # declared sizes checked before anything is allocated
         with np.load(path, allow_pickle=False) as npz:
             meta = json.loads(str(npz["meta"]))
             return meta, {key: npz[key] for key in npz.files if arrays and key != "meta"}
     except FileNotFoundError:
         raise
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise ArtifactError(Path(path).name, f"unreadable ({exc})") from exc
 
 

@@ -28,8 +28,13 @@ FINE = 4 * BOX
 # the model (scripts/draw_bench.py; 4,000 digits): no adjustment 96.3%, 1.6-4.0 px
 # 96.6%, 2.0-3.0 px 97.0%, this band 97.1%, 2.0-2.6 px 97.2%, a fixed 2.3 px 97.1%.
 STROKE_BAND = (1.94, 2.72)
-# Larger uploads are refused from their header, before any pixel is decoded.
-MAX_PIXELS = 40_000_000
+# A digit needs a few hundred pixels a side. Pictures are decoded at most MAX_PIXELS
+# large: a larger JPEG is decoded at a reduced scale (its DCT allows 1/2, 1/4, 1/8) when
+# that brings it under MAX_PIXELS; anything else larger is refused from its header,
+# before any pixel is decoded. What is kept is then at most MAX_SIDE a side.
+MAX_PIXELS = 4_000_000
+MAX_JPEG_PIXELS = 64 * MAX_PIXELS  # 1/8 scale brings these under MAX_PIXELS
+MAX_SIDE = 1024
 
 # The Draw page's canvas: its side in px, and its brush.
 CANVAS = 280
@@ -71,8 +76,11 @@ class Steps:
 def load_image(source, name: str | None = None) -> Image.Image:
     """Open an image file (path, bytes or file object) safely for :func:`to_mnist`.
 
-    Refuses images over :data:`MAX_PIXELS` before decoding them, takes the
-    first frame of an animation and applies any EXIF rotation.
+    Refuses images over :data:`MAX_PIXELS` before decoding them (a JPEG is decoded at
+    a reduced scale instead, when that brings it under), takes the first frame of an
+    animation, applies any EXIF rotation, scales it down to at most :data:`MAX_SIDE`
+    pixels a side and returns it as 8-bit ``L``, ``RGB`` or ``RGBA`` (16-bit, 32-bit
+    integer and float, CMYK, LAB, YCbCr… converted), ready to show, store or classify.
 
     Raises
     ------
@@ -87,14 +95,27 @@ def load_image(source, name: str | None = None) -> Image.Image:
         source = io.BytesIO(source)
     try:
         with Image.open(source) as img:
-            if img.width * img.height > MAX_PIXELS:
+            pixels = img.width * img.height
+            if img.format == "JPEG" and MAX_PIXELS < pixels <= MAX_JPEG_PIXELS:
+                # draft() picks the largest reduction (1/2, 1/4, 1/8) still at least
+                # as large as asked: ask for the size at the reduction that suffices.
+                factor = 2
+                while pixels > MAX_PIXELS * factor * factor:
+                    factor *= 2
+                img.draft(img.mode, (-(-img.width // factor), -(-img.height // factor)))
+                pixels = img.width * img.height  # draft() changed the decoded size
+            if pixels > MAX_PIXELS:
                 raise ImageError(
                     f"{name}: {img.width}x{img.height} pixels is too large "
-                    f"(at most {MAX_PIXELS // 1_000_000} megapixels); scale it down first"
+                    f"(at most {MAX_PIXELS / 1_000_000:g} megapixels); scale it down first"
                 )
             img.seek(0)
             img.load()
-            return ImageOps.exif_transpose(img)
+            image = ImageOps.exif_transpose(img)
+            image = eight_bit(image)
+            if max(image.size) > MAX_SIDE:
+                image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+            return image
     except ImageError:
         raise
     except FileNotFoundError:
@@ -107,6 +128,34 @@ def load_image(source, name: str | None = None) -> Image.Image:
         raise ImageError(f"{name}: too large to decode safely ({exc})") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageError(f"{name}: the image is truncated or corrupt ({exc})") from None
+
+
+def eight_bit(img: Image.Image) -> Image.Image:
+    """``img`` as 8-bit ``L``, ``RGB`` or ``RGBA``: what can be shown, saved as PNG and read.
+
+    16-bit and 32-bit integer and float greys are scaled into 0-255 by their range
+    (0-255 kept, up to 65535 divided by 257, else by their maximum; floats up to 1.0
+    multiplied by 255); colour spaces (CMYK, LAB, YCbCr, HSV) become RGB; palettes RGB,
+    or RGBA when they have transparency.
+    """
+    if img.mode in ("L", "RGB", "RGBA"):
+        return img
+    if img.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        grey = np.asarray(img, dtype=np.float64)
+        grey = np.nan_to_num(grey, nan=0.0, posinf=0.0, neginf=0.0)
+        low, high = float(grey.min(initial=0)), float(grey.max(initial=0))
+        if img.mode == "F" and low >= 0 and high <= 1.0:
+            grey = grey * 255
+        elif low < 0 or high > 65535:
+            grey = (grey - min(low, 0)) * (255 / max(high - min(low, 0), 1e-12))
+        elif high > 255:
+            grey = grey / 257
+        return Image.fromarray(np.clip(np.rint(grey), 0, 255).astype(np.uint8), "L")
+    if img.mode == "P":
+        return img.convert("RGBA" if "transparency" in img.info else "RGB")
+    if img.mode in ("1",):
+        return img.convert("L")
+    return img.convert("RGBA" if img.mode in ("LA", "La", "PA", "RGBa") else "RGB")
 
 
 def _as_array(image) -> np.ndarray:

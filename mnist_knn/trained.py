@@ -93,15 +93,48 @@ def read_artifact(preset: Preset, data: Mnist) -> Artifact:
     spec = recipe(preset, data)
     meta, arrays = spec.read()
     try:
+        _check_arrays(arrays, len(data.y_train), len(data.y_test))
         model = restore_pipeline(preset, arrays)
         evaluation = Evaluation(**{f: arrays[f"eval/{f}"] for f in EVALUATION_FIELDS})
-    except (KeyError, ValueError, TypeError) as exc:
+        # One query through every step: any array that does not fit the others fails here,
+        # not on the first page that uses the model.
+        probe = model.search(np.zeros((1, 28, 28), dtype=np.uint8), n_neighbors=K_MAX)
+        if probe.proba.shape != (1, 10) or not np.isfinite(probe.proba).all():
+            raise ValueError("a test query gives no probabilities")
+    except (KeyError, ValueError, TypeError, IndexError) as exc:
         raise ArtifactError(spec.filename, f"incomplete ({exc})") from exc
     if len(evaluation.y_true) != len(data.y_test) or model.source_index_.max() + 1 != len(
         data.y_train
     ):
         raise ArtifactError(spec.filename, "stale (its sizes do not match the data)")
     return Artifact(preset, model, evaluation, meta)
+
+
+def _check_arrays(arrays: dict[str, np.ndarray], n_train: int, n_test: int) -> None:
+    """Refuse (ValueError) arrays whose shapes, types or values a fitted model cannot have."""
+    x, y, source = arrays["knn/X"], arrays["knn/y"], arrays["knn/source"]
+    if x.ndim != 2 or x.dtype.kind != "f" or not len(x):
+        raise ValueError(f"knn/X is {x.shape} {x.dtype}, not rows of features")
+    if y.shape != (len(x),) or source.shape != (len(x),):
+        raise ValueError(f"knn/y {y.shape} and knn/source {source.shape} do not match knn/X")
+    if y.dtype.kind not in "iu" or y.min() < 0 or y.max() > 9:
+        raise ValueError("knn/y holds labels outside 0-9")
+    if source.dtype.kind not in "iu" or source.min() < 0:
+        raise ValueError("knn/source holds negative rows")
+    shapes = {
+        "y_true": (n_test,),
+        "y_pred": (n_test,),
+        "proba": (n_test, 10),
+        "neigh_ind": (n_test, K_MAX),
+        "neigh_dist": (n_test, K_MAX),
+    }
+    for name, shape in shapes.items():
+        value = arrays[f"eval/{name}"]
+        if value.shape != shape:
+            raise ValueError(f"eval/{name} is {value.shape}, not {shape}")
+    ind = arrays["eval/neigh_ind"]
+    if ind.size and (ind.min() < 0 or ind.max() >= n_train):
+        raise ValueError("eval/neigh_ind points outside the training set")
 
 
 def build_artifact(

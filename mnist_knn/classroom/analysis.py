@@ -12,7 +12,8 @@ from ..artifacts import Progress
 from ..data import Mnist
 from ..evaluation.metrics import Evaluation, confusion
 from ..model import KNNPipeline, Preset, make_pipeline
-from ..neighbors import vote
+from ..neighbors import smallest_k, training_rows, vote
+from .limits import MAX_USE_DRAWINGS
 from .store import Drawings
 
 DIGITS = np.arange(10)
@@ -139,31 +140,55 @@ def fold_of(n: int, folds: int = 5, seed: int = 0) -> np.ndarray:
 
 
 def cross_validated_labels(
-    model: KNNPipeline, n_base: int, images, fold: np.ndarray, k: int, weights: str
+    model: KNNPipeline,
+    n_base: int,
+    images,
+    fold: np.ndarray,
+    k: int,
+    weights: str,
+    chunk_bytes: int = 1 << 26,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Labels and probabilities of the drawings by a model trained on MNIST + the other folds.
 
     ``model`` was fitted on the ``n_base`` MNIST digits followed by all the drawings
     (:func:`fit_with_drawings`). A KNN's training set is its memory, so "trained
     without fold f" is the same search with fold f's drawings (and their augmented
-    copies) struck from the neighbour lists: no drawing ever votes for itself or
-    for another drawing of its fold. Only the unsupervised feature steps (PCA) were
+    copies) struck from the candidates: no drawing ever votes for itself or for
+    another drawing of its fold. Only the unsupervised feature steps (PCA) were
     fitted once on everything; with a few dozen drawings among 60,000 digits
     they barely move, and a preset without PCA gives exactly a per-fold refit.
+
+    Memory is bounded by ``chunk_bytes`` whatever the number of drawings: the
+    drawings are searched a chunk at a time, each against every training row with
+    its own fold's rows set to infinity (not, as a plain search would need, k plus
+    every drawing's row as neighbours of every drawing).
     """
-    knn = model.steps[-1][1]
-    n_rows = len(model.source_index_)
-    class_rows = int(np.sum(model.source_index_ >= n_base))
-    width = min(k + class_rows, n_rows)  # enough to keep k after striking every drawing
-    dist, rows = knn.kneighbors(model.features(images), n_neighbors=width)
-    source = model.source_index_[rows]
+    images = np.asarray(images)
+    fold = np.asarray(fold)
+    train = np.asarray(training_rows(model.steps[-1][1]), dtype=np.float32)
+    sq_norms = np.einsum("ij,ij->i", train, train)
+    source = model.source_index_
     is_drawing = source >= n_base
-    drawing_fold = fold[np.where(is_drawing, source - n_base, 0)]
-    blocked = is_drawing & (drawing_fold == fold[:, None])
-    keep = np.argsort(blocked, axis=1, kind="stable")[:, :k]  # unblocked first, in order
-    dist = np.take_along_axis(dist, keep, axis=1)
-    neigh_labels = model.train_labels_[np.take_along_axis(rows, keep, axis=1)]
-    proba = vote(dist, neigh_labels, k, weights)
+    row_fold = np.full(len(source), -1, dtype=np.int64)
+    row_fold[is_drawing] = fold[source[is_drawing] - n_base]
+    n = len(images)
+    step = max(1, chunk_bytes // (5 * len(train)))  # float32 scores + a bool mask per row
+    dist = np.empty((n, k), dtype=np.float32)
+    rows = np.empty((n, k), dtype=np.intp)
+    for start in range(0, n, step):
+        part = slice(start, start + step)
+        q = np.asarray(model.features(images[part]), dtype=np.float32)
+        scores = np.matmul(q * np.float32(-2), train.T)
+        scores += sq_norms
+        scores[row_fold[None, :] == fold[part, None]] = np.inf
+        cand = smallest_k(scores, k)
+        del scores
+        diff = train[cand] - q[:, None, :]
+        d = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+        order = np.argsort(d, axis=1, kind="stable")
+        dist[part] = np.take_along_axis(d, order, axis=1)
+        rows[part] = np.take_along_axis(cand, order, axis=1)
+    proba = vote(dist, model.train_labels_[rows], k, weights)
     return proba.argmax(axis=1).astype(np.uint8), proba
 
 
@@ -206,6 +231,11 @@ def use_drawings(
     labels = np.asarray(labels, dtype=np.uint8)
     if len(images) == 0:
         raise ValueError("there are no drawings to add")
+    if len(images) > MAX_USE_DRAWINGS:
+        raise ValueError(
+            f"{len(images):,} drawings are more than the {MAX_USE_DRAWINGS:,} that can be "
+            "added to the training set at once; choose one room"
+        )
     start = time.perf_counter()
     k, weights = preset.k, preset.weights
     before = plain_model.search(images, k=k).labels

@@ -8,11 +8,12 @@ import contextlib
 import hashlib
 import json
 import os
+import time
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -21,11 +22,23 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 from ..data import PROJECT_ROOT
+from .limits import MAX_PNG_BYTES, MAX_ROOM_DRAWINGS
 
 # Where drawings go when neither $MNIST_KNN_STORE nor a Streamlit secret says otherwise
 # (gitignored: people's drawings never end up in a commit).
 DEFAULT_PATH = PROJECT_ROOT / "classroom" / "drawings.sqlite"
 STORE_ENV = "MNIST_KNN_STORE"
+# Delete drawings older than this many days (unset: keep them until a teacher deletes them).
+RETENTION_ENV = "MNIST_KNN_RETENTION_DAYS"
+# The kinds of database the store works with (SQLAlchemy backend names).
+SUPPORTED = ("sqlite", "postgresql")
+# Writing-direction controls: they make a room name display as another (U+202E turns
+# "5B‮gpj.exe" around); removed from room names.
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f"  # Arabic letter mark, left-to-right and right-to-left marks
+    "\u202a\u202b\u202c\u202d\u202e"  # embeddings and overrides
+    "\u2066\u2067\u2068\u2069"  # isolates
+)
 # Room names longer than this are refused (the sidebar input stops there too).
 MAX_ROOM = 100
 MAX_TEXT = 64  # session ids and preset names
@@ -33,6 +46,11 @@ MAX_TEXT = 64  # session ids and preset names
 # Any fixed number: the key of the PostgreSQL advisory lock that serialises migrations.
 _MIGRATION_LOCK = 7_115_003
 _SQLITE_BUSY_MS = 30_000
+_PURGE_EVERY_S = 3600  # retention: old drawings are looked for at most this often
+
+
+class RoomFullError(ValueError):
+    """A room already holds :data:`~.limits.MAX_ROOM_DRAWINGS` drawings."""
 
 
 class StoreError(RuntimeError):
@@ -88,7 +106,8 @@ MIGRATIONS: list[Callable[[Connection], None]] = [_v1_create_drawings]
 
 
 def clean_room(name: str | None) -> str:
-    """A room name as stored: NFC Unicode, control characters removed, spaces collapsed.
+    """A room name as stored: NFC Unicode, control characters and writing-direction
+    overrides (:data:`BIDI_CONTROLS`) removed, spaces collapsed.
 
     Any other text (quotes, SQL, emoji, any script) is kept as it is: values only ever
     reach the database as bound parameters.
@@ -107,7 +126,7 @@ def _clean_text(value: str | None, limit: int, what: str) -> str:
     text = "".join(
         " " if unicodedata.category(ch) == "Cc" else ch
         for ch in text
-        if unicodedata.category(ch) != "Cs"
+        if unicodedata.category(ch) != "Cs" and ch not in BIDI_CONTROLS
     )
     text = " ".join(text.split())
     if len(text) > limit:
@@ -139,6 +158,29 @@ def resolve_url(location: str | os.PathLike | None = None) -> str:
         if text.startswith(prefix):
             return "postgresql+psycopg://" + text[len(prefix) :]
     return text
+
+
+def retention_from_env(text: str | None = None) -> float | None:
+    """Days to keep drawings: ``text``, else ``$MNIST_KNN_RETENTION_DAYS`` (None: keep them all).
+
+    Raises
+    ------
+    StoreError
+        If it is set to something other than a positive number.
+    """
+    text = str(text if text is not None else os.environ.get(RETENTION_ENV, "")).strip()
+    if not text:
+        return None
+    try:
+        days = float(text)
+    except ValueError:
+        days = float("nan")
+    if not 0 < days < 1e6:
+        raise StoreError(
+            f"{RETENTION_ENV}={text!r}: give the number of days to keep drawings (e.g. 30), "
+            "or unset it to keep them until they are deleted"
+        )
+    return days
 
 
 @dataclass(frozen=True)
@@ -271,6 +313,11 @@ def _row_values(
     preset = _clean_text(preset, MAX_TEXT, "preset name")
     if not preset:
         raise ValueError("the preset name is empty")
+    if canvas_png and len(canvas_png) > MAX_PNG_BYTES:
+        raise ValueError(
+            f"the drawing's picture is {len(canvas_png):,} bytes; at most "
+            f"{MAX_PNG_BYTES:,} are kept with a drawing"
+        )
     if created is None:
         created = datetime.now(UTC)
     if isinstance(created, np.datetime64):
@@ -309,12 +356,28 @@ class DrawingStore:
         If the database cannot be reached, is not ours or is newer than this code.
     """
 
-    def __init__(self, url: str | os.PathLike | None = None):
+    def __init__(
+        self,
+        url: str | os.PathLike | None = None,
+        *,
+        max_per_room: int = MAX_ROOM_DRAWINGS,
+        retention_days: float | str | None = None,
+    ):
         self.url = resolve_url(url)
         self.safe_url = safe_url(self.url)
+        self.max_per_room = int(max_per_room)
+        self.retention_days = (
+            retention_from_env(retention_days)
+            if retention_days is None or isinstance(retention_days, str)
+            else float(retention_days)
+        )
+        self._file_id: tuple[int, int] | None = None
+        self._purged_at = float("-inf")
         self.engine = self._make_engine()
         with self._errors("open"):
             self._migrate()
+        self._file_id = self._current_file_id()
+        self.purge_expired()
 
     # -------------------------------------------------------------- plumbing
 
@@ -328,6 +391,13 @@ class DrawingStore:
                 "postgresql://user:password@host/dbname"
             ) from None
         self.dialect = url.get_backend_name()
+        if self.dialect not in SUPPORTED:
+            raise StoreError(
+                f"{self.safe_url}: a {self.dialect} database is not supported; the drawings "
+                "store works with a SQLite file (a path such as classroom/drawings.sqlite) or "
+                f"PostgreSQL (postgresql://user:password@host/dbname). Set {STORE_ENV} to one."
+            )
+        self.sqlite_path = Path(url.database) if self.dialect == "sqlite" and url.database else None
         try:
             if self.dialect != "sqlite":
                 # Replicas outlive database restarts: test pooled connections before use.
@@ -336,7 +406,7 @@ class DrawingStore:
                 raise StoreError("the drawings store needs a SQLite *file*, not :memory:")
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
             engine = sa.create_engine(url)
-        except exc.NoSuchModuleError as err:
+        except (exc.NoSuchModuleError, ImportError) as err:
             raise StoreError(
                 f"no database driver for {self.safe_url} ({err}); "
                 "install the requirements (pip install -r requirements.txt)"
@@ -349,7 +419,12 @@ class DrawingStore:
 
     @contextlib.contextmanager
     def _errors(self, action: str) -> Iterator[None]:
-        """Turn database failures into a StoreError naming the store and what to do."""
+        """Turn database failures into a StoreError naming the store and what to do.
+
+        First checks that a SQLite file is still the one opened: deleted or replaced
+        under a running app, it would take saves into a file nobody will see again.
+        """
+        self._check_file(action)
         try:
             yield
         except exc.SQLAlchemyError as err:
@@ -372,6 +447,27 @@ class DrawingStore:
             conn.execution_options(sqlite_write=True)
             with conn.begin():
                 yield conn
+
+    def _current_file_id(self) -> tuple[int, int] | None:
+        if self.sqlite_path is None:
+            return None
+        try:
+            st = self.sqlite_path.stat()
+        except FileNotFoundError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def _check_file(self, action: str) -> None:
+        if self._file_id is None:
+            return
+        now = self._current_file_id()
+        if now != self._file_id:
+            what = "deleted" if now is None else "replaced by another file"
+            raise StoreError(
+                f"cannot {action} the drawings database {self.safe_url}: the file was {what} "
+                "while the app was running, so nothing was saved or read. Restore the file "
+                "(or keep the new one) and restart the app."
+            )
 
     def _migrate(self) -> None:
         with self._write() as conn:
@@ -453,14 +549,47 @@ class DrawingStore:
         values = _row_values(
             image, true_label, predicted, proba, preset, k, room, session_id, canvas_png, created
         )
+        self.purge_expired()
         with self._errors("save to"), self._write() as conn:
+            self._check_room_space(conn, {values["room"]: 1})
             return int(conn.execute(drawings.insert(), values).inserted_primary_key[0])
+
+    def _check_room_space(self, conn: Connection, adding: dict[str, int]) -> None:
+        """Refuse (RoomFullError) when a room would exceed :attr:`max_per_room`."""
+        for room, n in adding.items():
+            query = sa.select(sa.func.count()).select_from(drawings)
+            have = int(conn.execute(query.where(drawings.c.room == room)).scalar())
+            if have + n > self.max_per_room:
+                label = f"room “{room}”" if room else "the drawings without a room"
+                raise RoomFullError(
+                    f"{label} holds {have:,} drawings; adding {n:,} would pass the "
+                    f"{self.max_per_room:,} one room keeps. Export and delete old drawings "
+                    "first, or use another room name."
+                )
+
+    def purge_expired(self) -> int:
+        """Delete the drawings older than :attr:`retention_days` (when set); return how many.
+
+        Runs when the store opens and, at most hourly, before a save.
+        """
+        if not self.retention_days or time.monotonic() - self._purged_at < _PURGE_EVERY_S:
+            return 0
+        cutoff = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=self.retention_days)
+        with self._errors("delete old drawings from"), self._write() as conn:
+            n = conn.execute(drawings.delete().where(drawings.c.created_at < cutoff)).rowcount
+        self._purged_at = time.monotonic()
+        return n
 
     def add(self, items: Drawings) -> tuple[int, int]:
         """Insert a set of drawings (an import); return (added, already there).
 
         A drawing whose uid is already stored is skipped, so importing the same
         export twice stores it once. All or nothing: one transaction.
+
+        Raises
+        ------
+        RoomFullError
+            If a room would hold more than :attr:`max_per_room` drawings (nothing added).
         """
         rows = [
             _row_values(
@@ -493,6 +622,10 @@ class DrawingStore:
                 if row["uid"] not in seen:
                     seen.add(row["uid"])
                     new.append(row)
+            per_room: dict[str, int] = {}
+            for row in new:
+                per_room[row["room"]] = per_room.get(row["room"], 0) + 1
+            self._check_room_space(conn, per_room)
             if new:
                 conn.execute(drawings.insert(), new)
         return len(new), len(rows) - len(new)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import io
 import os
 import re
@@ -17,8 +18,10 @@ from PIL import Image
 
 from ..classroom.analysis import UseEffect, use_drawings
 from ..classroom.exchange import export_csv, export_idx_zip, export_npz, read_export
+from ..classroom.limits import MAX_USE_DRAWINGS
 from ..classroom.store import (
     MAX_ROOM,
+    RETENTION_ENV,
     STORE_ENV,
     Drawings,
     DrawingStore,
@@ -27,6 +30,7 @@ from ..classroom.store import (
     resolve_url,
 )
 from ..model import KNNPipeline
+from ..preprocess import CANVAS, eight_bit
 from ..trained import Artifact
 from .resources import build_visibly, digit_image, get_artifact, get_data
 
@@ -43,23 +47,106 @@ def md_escape(text: str) -> str:
     return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in str(text))
 
 
+def setting(name: str) -> str | None:
+    """``$name`` from the environment, else the same key in ``.streamlit/secrets.toml``."""
+    if os.environ.get(name):
+        return os.environ[name]
+    try:
+        secret = st.secrets.get(name)
+    except Exception:  # no secrets.toml at all (Streamlit raises rather than returning None)
+        secret = None
+    return str(secret) if secret else None
+
+
 def store_url() -> str:
     """The drawings database: $MNIST_KNN_STORE, else the secret of that name, else the default.
 
     Either may be a SQLAlchemy URL (``postgresql://user:password@host/db``) or a file path.
     """
-    if os.environ.get(STORE_ENV):
-        return resolve_url(os.environ[STORE_ENV])
-    try:
-        secret = st.secrets.get(STORE_ENV)
-    except Exception:  # no secrets.toml at all (Streamlit raises rather than returning None)
-        secret = None
-    return resolve_url(secret or None)
+    return resolve_url(setting(STORE_ENV))
+
+
+# ------------------------------------------------------------------ the teacher role
+# A teacher password (environment or secrets.toml) unlocks deleting, importing, exporting
+# and "Use them" on the Class drawings page; pupils save drawings and see their own room.
+# The unlock lives in this browser session's state only (no accounts, no cookies).
+
+TEACHER_ENV = "MNIST_KNN_TEACHER_PASSWORD"
+TEACHER_KEY = "class_teacher"  # not a widget key: a browser cannot set it
+
+
+def teacher_token(password: str) -> str:
+    """What session state keeps of an unlock: a digest of the password, never the password.
+
+    A changed password locks every session that was unlocked with the old one.
+    """
+    return hashlib.sha256(b"mnist-knn teacher\0" + password.encode("utf-8")).hexdigest()
+
+
+def teacher_password() -> str | None:
+    """The teacher password, or None when none is set (the teacher actions are off)."""
+    return setting(TEACHER_ENV)
+
+
+def is_teacher() -> bool:
+    """This session was unlocked with the current teacher password."""
+    password = teacher_password()
+    token = st.session_state.get(TEACHER_KEY)
+    return bool(password and token) and hmac.compare_digest(str(token), teacher_token(password))
+
+
+def _unlock(key: str) -> None:
+    entered = st.session_state.get(key) or ""
+    st.session_state[key] = ""  # the password never stays in a widget
+    password = teacher_password()
+    if password and hmac.compare_digest(entered.encode("utf-8"), password.encode("utf-8")):
+        st.session_state[TEACHER_KEY] = teacher_token(password)
+        st.session_state[f"{key}_wrong"] = False
+    else:
+        st.session_state[f"{key}_wrong"] = True
+
+
+def _lock() -> None:
+    st.session_state.pop(TEACHER_KEY, None)
+
+
+def teacher_login(key: str) -> bool:
+    """The teacher's unlock (or lock) controls; True when this session is the teacher's.
+
+    With no password set, says that the teacher actions are off and how to turn them on.
+    """
+    if not teacher_password():
+        st.info(
+            "Deleting, importing, exporting and **Use them** are off: no teacher password "
+            f"is set. To turn them on, set `{TEACHER_ENV}` in the server's environment or in "
+            "`.streamlit/secrets.toml`, then restart the app."
+        )
+        return False
+    if is_teacher():
+        col_text, col_lock = st.columns([4, 1], vertical_alignment="center")
+        col_text.caption("🔓 Teacher mode: every room, export, import, delete and Use them.")
+        col_lock.button("Lock", key=f"{key}_lock", on_click=_lock)
+        return True
+    st.markdown(
+        "**Teacher** · pupils see their own room's drawings; the teacher password unlocks "
+        "every room, exporting, importing, deleting and *Use them*."
+    )
+    col_pw, col_go = st.columns([3, 1], vertical_alignment="bottom")
+    col_pw.text_input("Teacher password", type="password", key=f"{key}_password")
+    col_go.button("Unlock", key=f"{key}_unlock", on_click=_unlock, args=(f"{key}_password",))
+    if st.session_state.get(f"{key}_password_wrong"):
+        st.error("That is not the teacher password.")
+    return False
 
 
 @st.cache_resource(show_spinner=False)
-def _open_store(url: str) -> DrawingStore:
-    return DrawingStore(url)
+def _open_store(url: str, retention: str | None) -> DrawingStore:
+    return DrawingStore(url, retention_days=retention)
+
+
+def _store() -> DrawingStore:
+    """The shared store of the configured URL and retention (raises StoreError)."""
+    return _open_store(store_url(), setting(RETENTION_ENV))
 
 
 def _store_unreachable(exc: StoreError) -> None:
@@ -77,7 +164,7 @@ def get_store() -> DrawingStore:
     A store that could not be opened is not cached, so the next run tries again.
     """
     try:
-        return _open_store(store_url())
+        return _store()
     except StoreError as exc:
         _store_unreachable(exc)
 
@@ -118,13 +205,21 @@ def room_input() -> str:
 
 
 def as_png(canvas) -> bytes | None:
-    """The canvas as PNG bytes (already PNG bytes, a PIL image, or an RGBA / grey array)."""
+    """The canvas as PNG bytes (already PNG bytes, a PIL image, or an RGBA / grey array).
+
+    Pictures larger than the canvas are scaled down to fit it (CANVAS px a side), and
+    any mode is made 8-bit first: what is kept with a drawing stays small (well under
+    :data:`~mnist_knn.classroom.limits.MAX_PNG_BYTES`) whatever was uploaded.
+    """
     if canvas is None or isinstance(canvas, bytes | bytearray):
         return bytes(canvas) if canvas else None
     if isinstance(canvas, Image.Image):
-        image = canvas
+        image = eight_bit(canvas)
     else:  # the drawable canvas gives uint8 RGBA; be lenient with other numeric arrays
         image = Image.fromarray(np.clip(np.asarray(canvas), 0, 255).astype(np.uint8))
+    if max(image.size) > CANVAS:
+        image = image.copy()
+        image.thumbnail((CANVAS, CANVAS), Image.Resampling.LANCZOS)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
@@ -132,7 +227,7 @@ def as_png(canvas) -> bytes | None:
 
 def _feedback_save(state_key: str, digest: str, label: int, drawing: dict) -> None:
     try:
-        store = _open_store(store_url())
+        store = _store()
         drawing_id = store.save(**drawing, true_label=label, session_id=session_id())
     except (StoreError, ValueError) as exc:
         st.session_state[f"{state_key}_error"] = (digest, str(exc))
@@ -151,7 +246,7 @@ def _feedback_pick(state_key: str, pick_key: str, digest: str, drawing: dict) ->
 def _feedback_undo(state_key: str, digest: str) -> None:
     drawing_id = st.session_state[state_key].pop(digest)[0]
     try:
-        _open_store(store_url()).delete([drawing_id])
+        _store().delete([drawing_id])
     except StoreError as exc:
         st.session_state[f"{state_key}_error"] = (digest, str(exc))
 
@@ -253,12 +348,21 @@ def _refits() -> dict:
     return {}
 
 
-def use_drawings_effect(preset: str, items: Drawings) -> tuple[KNNPipeline, UseEffect]:
+def use_drawings_effect(
+    preset: str, items: Drawings
+) -> tuple[KNNPipeline, UseEffect] | tuple[None, None]:
     """The preset refitted with ``items`` added to its training set, and what it changes.
 
     Cached apart from the plain model, by preset and the drawings' content; the
-    first computation shows its progress in an ``st.status``.
+    first computation shows its progress in an ``st.status``. More drawings than
+    :data:`~mnist_knn.classroom.limits.MAX_USE_DRAWINGS` get a message and (None, None).
     """
+    if len(items) > MAX_USE_DRAWINGS:
+        st.warning(
+            f"{len(items):,} drawings are more than the {MAX_USE_DRAWINGS:,} that can be added "
+            "to the training set at once: choose one room."
+        )
+        return None, None
     key = (preset, items.digest())
     cache = _refits()
     if key not in cache:

@@ -7,7 +7,7 @@ import socket
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mnist_knn import load_artifact
+from mnist_knn import load_artifact, ui
 from mnist_knn.classroom.exchange import export_npz
 from mnist_knn.classroom.store import DrawingStore, StoreError
 from mnist_knn.synthetic import save_class
@@ -16,8 +16,20 @@ from tests.support.apptest import open_page
 HOSTILE = "'; DROP TABLE drawings; -- [x](http://evil) **b**"
 
 
-def open_class_page(room: str | None = None) -> AppTest:
-    return open_page("class_drawings", 180, **({} if room is None else {"class_room": room}))
+PASSWORD = "apple pie"
+
+
+@pytest.fixture(autouse=True)
+def teacher_password(monkeypatch):
+    monkeypatch.setenv(ui.TEACHER_ENV, PASSWORD)
+
+
+def open_class_page(room: str | None = None, teacher: bool = True) -> AppTest:
+    """The page, by default as the teacher sees it (unlocked in session state)."""
+    state = {} if room is None else {"class_room": room}
+    if teacher:
+        state[ui.TEACHER_KEY] = ui.teacher_token(PASSWORD)
+    return open_page("class_drawings", 180, **state)
 
 
 def gallery_captions(at: AppTest, which: int = 0) -> list[str]:
@@ -202,8 +214,60 @@ def test_the_store_can_come_from_streamlit_secrets(tmp_path, monkeypatch):
     monkeypatch.delenv("MNIST_KNN_STORE", raising=False)
     path = tmp_path / "from-secrets.sqlite"
     save_class(DrawingStore(path), load_artifact("default"), {"secret room": 3})
-    at = open_page("class_drawings", 180, secrets={"MNIST_KNN_STORE": str(path)})
+    at = open_page(
+        "class_drawings",
+        180,
+        secrets={"MNIST_KNN_STORE": str(path)},
+        class_teacher=ui.teacher_token(PASSWORD),
+    )
     assert at.selectbox(key="class_drawings_filter_room").options == [
         "All rooms",
         "secret room · 3",
     ]
+
+
+def test_without_a_teacher_password_the_teacher_actions_are_off(class_store, monkeypatch):
+    monkeypatch.delenv(ui.TEACHER_ENV)
+    at = open_class_page(room="5B", teacher=False)
+    assert any(ui.TEACHER_ENV in i.value and "are off" in i.value for i in at.info)
+    assert not at.get("download_button") and not at.get("file_uploader")
+    assert not [b for b in at.button if "delete" in b.key] and not at.toggle
+    assert metrics(at)["Drawings"] == "18"  # the sidebar's room only
+    # A session that holds a token is still locked when no password is set.
+    at = open_class_page(room="5B", teacher=True)
+    assert not at.get("download_button")
+
+
+def test_a_pupil_sees_only_their_own_room(class_store):
+    at = open_class_page(room="5B", teacher=False)
+    assert "class_drawings_filter_room" not in [s.key for s in at.selectbox]
+    assert metrics(at)["Drawings"] == "18" and len(gallery_captions(at)) == 18
+    assert not at.get("download_button") and not at.get("file_uploader")
+    assert not at.toggle  # no "Use them"
+    assert any("Only the teacher" in i.value for i in at.info)
+    other = open_class_page(room=HOSTILE, teacher=False)
+    assert metrics(other)["Drawings"] == "12"
+
+
+def test_the_teacher_password_unlocks_and_lock_locks(class_store):
+    at = open_class_page(room="5B", teacher=False)
+    at.text_input(key="class_drawings_teacher_password").input("apple").run()
+    at.button(key="class_drawings_teacher_unlock").click().run()
+    assert at.error[0].value == "That is not the teacher password."
+    assert not at.get("download_button")
+    at.text_input(key="class_drawings_teacher_password").input(PASSWORD).run()
+    at.button(key="class_drawings_teacher_unlock").click().run()
+    assert not at.exception
+    assert len(at.get("download_button")) == 3 and at.get("file_uploader")
+    assert at.selectbox(key="class_drawings_filter_room").options[0] == "All rooms"
+    state = {key: at.session_state[key] for key in at.session_state}
+    assert state[ui.TEACHER_KEY] == ui.teacher_token(PASSWORD)
+    assert PASSWORD not in str(state)  # the unlock is kept, the password is not
+    at.button(key="class_drawings_teacher_lock").click().run()
+    assert not at.get("download_button")
+
+
+def test_a_changed_password_locks_an_unlocked_session(class_store, monkeypatch):
+    monkeypatch.setenv(ui.TEACHER_ENV, "a new one")
+    at = open_class_page(room="5B")  # unlocked with the old password
+    assert not at.get("download_button")

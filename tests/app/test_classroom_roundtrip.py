@@ -18,6 +18,12 @@ from tests.support.drawing_checks import assert_same_drawings
 from tests.support.paths import FEEDBACK_APP
 
 ROOM = "Room 7 · O'Neil's 🧮"
+PASSWORD = "correct horse"
+
+
+@pytest.fixture(autouse=True)
+def teacher_password(monkeypatch):
+    monkeypatch.setenv(ui.TEACHER_ENV, PASSWORD)
 
 
 def draw_and_answer(digit: int, seed: int, correct: bool) -> tuple[int, int]:
@@ -43,7 +49,10 @@ def draw_and_answer(digit: int, seed: int, correct: bool) -> tuple[int, int]:
 
 
 def class_page() -> AppTest:
-    return open_page("class_drawings", 180, class_room=ROOM)
+    """The page as the teacher sees it (unlocked: export, import and delete shown)."""
+    return open_page(
+        "class_drawings", 180, class_room=ROOM, class_teacher=ui.teacher_token(PASSWORD)
+    )
 
 
 @pytest.mark.parametrize("fmt", ["npz", "csv", "zip"])

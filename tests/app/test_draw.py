@@ -113,3 +113,27 @@ def test_a_canvas_inked_all_over_says_so_and_a_blank_one_does_not():
         "The box is inked all over, so there is no digit shape to read. "
         "Press **Clear** and draw one digit."
     ]
+
+
+@pytest.mark.parametrize("mode", ["I;16", "CMYK"])
+def test_a_16_bit_or_cmyk_upload_is_predicted_and_saved(draw_page, mode, tmp_path, monkeypatch):
+    from mnist_knn.classroom.store import DrawingStore
+
+    monkeypatch.setenv("MNIST_KNN_STORE", str(tmp_path / "class.sqlite"))
+    seven = stroke_image(SEVEN, width=23).convert("L")
+    if mode == "I;16":
+        import numpy as np
+
+        image, fmt = Image.fromarray(np.asarray(seven).astype(np.uint16) * 257), "PNG"
+    else:
+        image, fmt = seven.convert("CMYK"), "JPEG"
+    buf = io.BytesIO()
+    image.save(buf, format=fmt)
+    at = upload(draw_page, f"seven.{fmt.lower()}", buf.getvalue())
+    assert not at.error
+    assert at.metric[0].label == "Prediction" and at.metric[0].value.rstrip("?") == "7"
+    at.button(key="draw_feedback_yes").click().run()
+    assert not at.exception and not at.error
+    assert any("Saved as a **7**" in s.value for s in at.success)
+    saved = DrawingStore(tmp_path / "class.sqlite").query(with_png=True)
+    assert len(saved) == 1 and Image.open(io.BytesIO(saved.png[0])).mode in ("L", "RGB")

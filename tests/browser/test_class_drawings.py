@@ -12,6 +12,7 @@ from tests.support.browser import BROWSER
 from tools.browser import chromium, open_page, streamlit_server
 
 pytestmark = BROWSER
+PASSWORD = "apple pie"
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +20,8 @@ def class_url(tmp_path_factory):
     path = tmp_path_factory.mktemp("class_drawings") / "class.sqlite"
     store = DrawingStore(path)
     save_class(store, load_artifact("default"), {"5B": 12, "Club 🧮": 8}, seed=2)
-    with streamlit_server(env={"MNIST_KNN_STORE": str(path)}) as url:
+    env = {"MNIST_KNN_STORE": str(path), "MNIST_KNN_TEACHER_PASSWORD": PASSWORD}
+    with streamlit_server(env=env) as url:
         yield url, store
 
 
@@ -30,11 +32,18 @@ def test_the_page_shows_the_drawings_and_downloads_a_csv(class_url, tmp_path):
         open_page(page, url)  # the router first: it switches Streamlit to st.navigation
         open_page(page, f"{url}/class_drawings")
         assert page.get_by_role("heading", name="Class drawings").is_visible()
+        # Locked, the page shows the sidebar's room (none here: nothing); the teacher unlocks.
+        page.get_by_role("tab", name="Teacher").click()
+        page.get_by_label("Teacher password").fill(PASSWORD)
+        page.get_by_label("Teacher password").press("Enter")
+        page.get_by_role("button", name="Unlock").click()
+        page.get_by_role("button", name="Lock").wait_for()
+        page.get_by_role("tab", name="Gallery").click()
         gallery = page.get_by_test_id("stImage").first  # the first tab's st.image
         gallery.locator("img").first.wait_for()
         assert gallery.locator("img").count() == 20
         assert gallery.get_by_text(" → ").count() == 20  # the captions
-        page.get_by_role("tab", name="Export & manage").click()
+        page.get_by_role("tab", name="Teacher").click()
         with page.expect_download() as download:
             page.get_by_role("button", name="CSV").click()
         saved = tmp_path / download.value.suggested_filename

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
@@ -179,3 +181,35 @@ def test_use_effect_in_words():
     text = use_effect_markdown(effect, [1, 9, 3, 9])
     assert "**50.0% → 75.0%** (+25.0 points; 2 drawings now read right, 1 now read wrong)" in text
     assert "**98.62% → 98.61%** (-0.01 points)" in text
+
+
+def test_cross_validation_memory_does_not_grow_with_the_drawings():
+    # 3,000 drawings: the old search asked for k + 3,000 neighbours of each, 3,000 x 3,004
+    # distances, indices and masks (~150 MB); chunked, it stays near one chunk's scores.
+    rng = np.random.default_rng(5)
+    n = 3000
+    images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+    labels = rng.integers(0, 10, n).astype(np.uint8)
+    data = load_mnist()
+    preset = PRESETS["default"]
+    model = fit_with_drawings(preset, data, images, labels)
+    fold = fold_of(n)
+    tracemalloc.start()
+    try:
+        after, _ = cross_validated_labels(
+            model, len(data.x_train), images, fold, preset.k, preset.weights, chunk_bytes=1 << 23
+        )
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 40 << 20, f"{peak / 2**20:.0f} MiB"
+    assert after.shape == (n,) and np.mean(after == labels) < 0.3  # no drawing voted for itself
+
+
+def test_use_drawings_refuses_more_than_the_cap(monkeypatch):
+    from mnist_knn.classroom import analysis
+
+    monkeypatch.setattr(analysis, "MAX_USE_DRAWINGS", 5)
+    images = np.zeros((6, 28, 28), dtype=np.uint8)
+    with pytest.raises(ValueError, match="6 drawings are more than the 5"):
+        analysis.use_drawings(PRESETS["default"], None, None, None, images, np.zeros(6))

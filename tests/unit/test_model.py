@@ -115,9 +115,52 @@ def _other_data(path):
         np.savez(fh, **arrays)
 
 
+def _empty(path):
+    path.write_bytes(b"")
+
+
+def _rewrite(path, name, write):
+    """Rewrite the artifact with member ``name`` written by ``write(file)`` instead."""
+    with zipfile.ZipFile(path) as zf:
+        members = {info.filename: zf.read(info) for info in zf.infolist()}
+    with zipfile.ZipFile(path, "w") as zf:
+        for member, raw in members.items():
+            if member == name:
+                with zf.open(member, "w") as fh:
+                    write(fh)
+            else:
+                zf.writestr(member, raw)
+
+
+def _wrong_shape(path):
+    with np.load(path, allow_pickle=False) as npz:
+        x = npz["knn/X"]
+    _rewrite(path, "knn/X.npy", lambda fh: np.lib.format.write_array(fh, x[:, :10].copy()))
+
+
+def _label_out_of_range(path):
+    with np.load(path, allow_pickle=False) as npz:
+        y = npz["knn/y"].copy()
+    y[3] = 12
+    _rewrite(path, "knn/y.npy", lambda fh: np.lib.format.write_array(fh, y))
+
+
+def _declares_373_gib(path):
+    def write(fh):
+        header = {"descr": "<f4", "fortran_order": False, "shape": (100_000_000_000,)}
+        np.lib.format.write_array_header_1_0(fh, header)
+        fh.write(bytes(64))
+
+    _rewrite(path, "knn/X.npy", write)
+
+
 @pytest.mark.parametrize(
     ("damage", "reason"),
     [
+        (_empty, "unreadable"),
+        (_wrong_shape, "incomplete"),
+        (_label_out_of_range, "incomplete"),
+        (_declares_373_gib, "unreadable .array knn/X declares .100000000000,. float32 .372.5 GiB"),
         (_corrupt_bytes, "unreadable"),
         (_truncate, "unreadable"),
         (_garbage, "unreadable"),

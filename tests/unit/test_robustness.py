@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from mnist_knn.preprocess import EmptyDrawingError, ImageError, load_image, to_mnist
 from mnist_knn.synthetic import SEVEN, stroke_image
@@ -220,3 +220,87 @@ def test_cli_predict_answers_every_file(tmp_path, capsys, contents):
         else:
             assert 0 <= line["label"] <= 9 and len(line["probabilities"]) == 10
     assert code == (1 if any("error" in line for line in lines) else 0)
+
+
+# ------------------------------------------------------------------ issue 15: uploads
+
+
+def _digit_seven(size: int = 200) -> np.ndarray:
+    image = Image.new("L", (size, size), 255)
+    ImageDraw.Draw(image).line(
+        [(size // 5, size // 5), (4 * size // 5, size // 5), (2 * size // 5, 6 * size // 7)],
+        fill=0,
+        width=size // 11,
+    )
+    return np.asarray(image)
+
+
+def _odd_modes() -> dict[str, tuple[Image.Image, str]]:
+    grey = _digit_seven()
+    rgb = Image.fromarray(grey).convert("RGB")
+    return {
+        "16-bit.png": (Image.fromarray(grey.astype(np.uint16) * 257), "PNG"),
+        "int32.tif": (Image.fromarray(grey.astype(np.int32) * 100_000), "TIFF"),
+        "float.tif": (Image.fromarray(grey.astype(np.float32) / 255), "TIFF"),
+        "lab.tif": (rgb.convert("LAB"), "TIFF"),
+        "cmyk.tif": (rgb.convert("CMYK"), "TIFF"),
+        "cmyk.jpg": (rgb.convert("CMYK"), "JPEG"),
+        "ycbcr.tif": (rgb.convert("YCbCr"), "TIFF"),
+    }
+
+
+@pytest.mark.parametrize("name", list(_odd_modes()))
+def test_any_picture_mode_becomes_8_bit_and_can_be_shown_and_stored(name):
+    from mnist_knn.ui.classroom import as_png
+
+    image, fmt = _odd_modes()[name]
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt)
+    loaded = load_image(buffer.getvalue(), name)
+    assert loaded.mode in ("L", "RGB", "RGBA")
+    expected = to_mnist(_digit_seven())
+    got = to_mnist(loaded)
+    assert np.abs(got.astype(int) - expected.astype(int)).mean() < 8  # the same digit
+    png = as_png(loaded)
+    assert Image.open(io.BytesIO(png)).size == (200, 200)
+    jpeg = io.BytesIO()
+    loaded.convert("RGB").save(jpeg, format="JPEG")  # what st.image does with it
+
+
+def test_a_picture_over_4_megapixels_is_refused_from_its_header():
+    raw = _save(Image.new("1", (3000, 2000), 1), "PNG")  # 6 MP: under the old 40 MP limit
+    with pytest.raises(ImageError, match=r"3000x2000 pixels is too large \(at most 4 megapixels"):
+        load_image(raw, "big.png")
+
+
+def test_a_large_photo_is_decoded_at_a_reduced_scale():
+    photo = Image.fromarray(_digit_seven(3000)).convert("RGB").resize((4000, 3000))
+    raw = _save(photo, "JPEG")  # 12 MP, as a phone takes it
+    loaded = load_image(raw, "photo.jpg")
+    assert max(loaded.size) <= 1024 and loaded.size[0] > loaded.size[1]
+    expected = to_mnist(photo)
+    assert np.abs(to_mnist(loaded).astype(int) - expected.astype(int)).mean() < 10
+
+
+def test_the_stored_picture_of_a_noisy_upload_stays_small(tmp_path):
+    from mnist_knn.classroom.limits import MAX_PNG_BYTES
+    from mnist_knn.classroom.store import DrawingStore
+    from mnist_knn.ui.classroom import as_png
+
+    noise = np.random.default_rng(0).integers(0, 256, (1800, 2000, 3), dtype=np.uint8)
+    loaded = load_image(_save(Image.fromarray(noise), "JPEG"), "noise.jpg")
+    png = as_png(loaded)
+    assert len(png) <= MAX_PNG_BYTES and max(Image.open(io.BytesIO(png)).size) == 280
+    store = DrawingStore(tmp_path / "d.sqlite")
+    big = as_png(Image.fromarray(noise[:1024, :1024]).resize((1024, 1024)))
+    assert len(big) <= MAX_PNG_BYTES
+    with pytest.raises(ValueError, match="at most 524,288 are kept"):
+        store.save(
+            np.zeros((28, 28), np.uint8),
+            true_label=1,
+            predicted=1,
+            proba=np.eye(10)[1],
+            preset="default",
+            k=4,
+            canvas_png=bytes(MAX_PNG_BYTES + 1),
+        )

@@ -5,10 +5,12 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import socket
 import sqlite3
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,7 +27,15 @@ from mnist_knn.classroom.exchange import (
     read_export,
     with_room,
 )
-from mnist_knn.classroom.store import MAX_ROOM, DrawingStore, StoreError, resolve_url
+from mnist_knn.classroom.limits import MAX_ROOM_DRAWINGS
+from mnist_knn.classroom.store import (
+    MAX_ROOM,
+    DrawingStore,
+    RoomFullError,
+    StoreError,
+    clean_room,
+    resolve_url,
+)
 from tests.support.drawing_checks import assert_same_drawings
 
 pytest_plugins = ["tests.support.store_fixtures"]  # store_url, pg_url
@@ -231,7 +241,7 @@ def test_unreachable_postgresql_is_a_clear_error_without_the_password():
 
 def test_unusable_locations_are_clear_errors(tmp_path):
     with pytest.raises(StoreError, match="no database driver"):
-        DrawingStore("mysql+nosuchdriver://u:p@localhost/db")
+        DrawingStore("postgresql+nosuchdriver://u:p@localhost/db")
     with pytest.raises(StoreError, match="SQLite \\*file\\*"):
         DrawingStore("sqlite://")
     blocker = tmp_path / "a-file"
@@ -378,3 +388,85 @@ def test_proba_is_stored_as_json_text(tmp_path):
     with sqlite3.connect(tmp_path / "d.sqlite") as conn:
         text, image = conn.execute("SELECT proba, image FROM drawings").fetchone()
     assert len(json.loads(text)) == 10 and len(image) == 784
+
+
+def test_another_kind_of_database_names_the_supported_kinds():
+    with pytest.raises(StoreError) as caught:
+        DrawingStore("mysql://teacher:hunter2@db.example.org/class")
+    message = str(caught.value)
+    assert "a mysql database is not supported" in message
+    assert "SQLite" in message and "postgresql://" in message and "MNIST_KNN_STORE" in message
+    assert "hunter2" not in message
+
+
+def test_writing_direction_overrides_are_removed_from_room_names(tmp_path):
+    assert clean_room("5B\u202egpj.exe") == "5Bgpj.exe"
+    assert clean_room("\u2067class\u2069 \u200f7") == "class 7"
+    assert clean_room("👩🏽‍🏫 room") == "👩🏽‍🏫 room"  # the zero-width joiner stays
+    store = DrawingStore(tmp_path / "d.sqlite")
+    save(store, room="\u202eB5")
+    assert store.rooms() == {"B5": 1}
+
+
+def test_a_room_holds_at_most_max_per_room_drawings(store_url):
+    assert DrawingStore(store_url).max_per_room == MAX_ROOM_DRAWINGS == 20_000
+    store = DrawingStore(store_url, max_per_room=3)
+    for seed in range(3):
+        save(store, seed, room="5B")
+    with pytest.raises(RoomFullError, match="room “5B” holds 3 drawings; adding 1 would pass"):
+        save(store, 3, room="5B")
+    save(store, 4, room="6C")
+    items = DrawingStore(store_url).query(room="6C")
+    more = with_room(items, "6C")
+    twice = read_export(export_npz(more))  # the same uid: already there, not counted
+    assert store.add(twice) == (0, 1)
+    with pytest.raises(RoomFullError, match="room “5B” holds 3 drawings; adding 1"):
+        store.add(
+            with_room(read_export(export_csv(items).replace(items.uids[0].encode(), b"")), "5B")
+        )
+    assert store.rooms() == {"5B": 3, "6C": 1}
+
+
+def test_a_deleted_sqlite_file_is_noticed_not_saved_into(tmp_path):
+    path = tmp_path / "d.sqlite"
+    store = DrawingStore(path)
+    save(store, 0)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    with pytest.raises(StoreError, match="the file was deleted while the app was running"):
+        save(store, 1)
+    with pytest.raises(StoreError, match="was deleted"):
+        store.query()
+    assert not path.exists() or DrawingStore(path).count() == 0
+
+
+def test_a_replaced_sqlite_file_is_noticed(tmp_path):
+    path = tmp_path / "d.sqlite"
+    store = DrawingStore(path)
+    save(store, 0)
+    other = tmp_path / "other.sqlite"
+    DrawingStore(other).close()
+    os.replace(other, path)
+    with pytest.raises(StoreError, match="replaced by another file"):
+        save(store, 1)
+
+
+def test_retention_deletes_old_drawings(tmp_path, monkeypatch):
+    path = tmp_path / "d.sqlite"
+    store = DrawingStore(path)
+    old = datetime.now(UTC) - timedelta(days=40)
+    save(store, 0, created=old)
+    save(store, 1, created=old + timedelta(days=15))
+    save(store, 2)
+    assert store.count() == 3
+    assert DrawingStore(path, retention_days=30).count() == 2
+    monkeypatch.setenv("MNIST_KNN_RETENTION_DAYS", "7")
+    kept = DrawingStore(path)
+    assert kept.retention_days == 7 and kept.count() == 1
+    save(kept, 3, created=old)  # saving purges too (here: the store just purged, so not yet)
+    kept._purged_at = float("-inf")
+    save(kept, 4)
+    assert sorted(kept.query().true_labels.tolist()) == [2, 4]
+    monkeypatch.setenv("MNIST_KNN_RETENTION_DAYS", "a month")
+    with pytest.raises(StoreError, match="MNIST_KNN_RETENTION_DAYS='a month': give the number"):
+        DrawingStore(path)
