@@ -5,7 +5,10 @@ import streamlit as st
 from app_pages import PAGES
 from mnist_knn import ui
 
-st.set_page_config(page_title="mnist-knn", page_icon="✏️", layout="wide")
+# A narrow sidebar (hidden on phones) leaves the Draw page room for its 280 px canvas.
+st.set_page_config(
+    page_title="mnist-knn", page_icon=":material/draw:", layout="wide", initial_sidebar_state=240
+)
 
 sections: dict[str, list] = {}
 for page in PAGES:

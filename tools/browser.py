@@ -106,7 +106,8 @@ def open_page(page, url: str, timeout: float = 120_000) -> None:
 # The drawable canvas (components v2) renders in the page itself, not in an
 # iframe; Fabric.js stacks two canvases and the last one takes the mouse.
 CANVAS = "canvas"
-PREDICTION = '[data-testid="stMetric"]:has-text("Prediction") [data-testid="stMetricValue"]'
+# The Draw page's big predicted digit ("7", or "7?" when not sure).
+PREDICTION = ".mnist-prediction-digit"
 
 
 # The drawing layers (Fabric.js's lower canvas) of the page's drawable canvases, found

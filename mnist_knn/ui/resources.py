@@ -135,10 +135,13 @@ def preset_selector() -> str:
     )
 
 
-def digit_image(image: np.ndarray, scale: int = 4) -> np.ndarray:
-    """A 28x28 digit enlarged with nearest-neighbour pixels, dark ink on white, for st.image."""
-    big = np.kron(np.asarray(image, dtype=np.uint8), np.ones((scale, scale), dtype=np.uint8))
-    return 255 - big
+def digit_image(image: np.ndarray, scale: int = 4, frame: bool = False) -> np.ndarray:
+    """A 28x28 digit enlarged with nearest-neighbour pixels, dark ink on white, for st.image.
+
+    ``frame`` adds a one-pixel grey border: where the 28x28 field ends on a white page.
+    """
+    big = 255 - np.kron(np.asarray(image, dtype=np.uint8), np.ones((scale, scale), np.uint8))
+    return np.pad(big, 1, constant_values=190) if frame else big
 
 
 @st.cache_resource(show_spinner=False)
