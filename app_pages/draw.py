@@ -57,6 +57,7 @@ with row.container(width=CANVAS + 8):
             help=f"{DEFAULT_BRUSH} px draws MNIST's typical stroke for a digit about 200 px tall.",
         )
     else:
+        ui.forget_canvas("draw_canvas")  # back on Draw, it is mounted again with its strokes
         drawing, name = ui.image_upload("A picture of one digit", key="draw_upload")
         if drawing is not None:
             st.image(drawing, caption=name, width=CANVAS)

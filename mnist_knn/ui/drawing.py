@@ -3,6 +3,7 @@ and the current-drawing contract between the Draw page and the teaching pages.""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 
@@ -121,10 +122,48 @@ def _canvas_state(key: str) -> dict:
     )
 
 
-def _reload(key: str, objects: list, digest: str | None) -> None:
+def _sent(key: str) -> tuple[list, str | None] | None:
+    """The strokes and picture digest the canvas has sent last, or None if it has not.
+
+    Read in a button's callback this includes a stroke sent just before the click,
+    which the widgets rendered by the previous run do not know about yet.
+    """
+    try:
+        drawing = st.session_state[key]["drawing"]
+        url = drawing["data"]
+    except (KeyError, TypeError):
+        return None
+    if not url:
+        return None
+    png = base64.b64decode(url.split(";base64,", 1)[1])
+    return list((drawing.get("raw") or {}).get("objects") or []), _digest(png)
+
+
+def _digest(png: bytes | None) -> str | None:
+    return hashlib.sha256(png).hexdigest() if png else None
+
+
+def _reload(key: str, strokes: int | None) -> None:
+    """Reload the canvas with its first ``strokes`` strokes (None: all but the last)."""
     state = _canvas_state(key)
+    objects, replaced = state["objects"], state["replaced"]
+    sent = _sent(key)
+    if sent is not None and sent[1] != state["replaced"]:
+        objects, replaced = sent
+    objects = objects[:strokes] if strokes is not None else objects[:-1]
     state["initial"] = {"objects": objects, CLEARS_MARK: state["initial"][CLEARS_MARK] + 1}
-    state["objects"], state["png"], state["replaced"] = objects, None, digest
+    state["objects"], state["png"], state["replaced"] = objects, None, replaced
+
+
+def forget_canvas(key: str) -> None:
+    """Drop the canvas component's own state while it is not on the page (e.g. Upload chosen).
+
+    Streamlit keeps a widget's last value through a run that ends in ``st.stop()``;
+    without this, a canvas mounted again would return the picture it had before
+    while showing its initial drawing. Its strokes stay in :func:`_canvas_state`.
+    """
+    if key in st.session_state:
+        del st.session_state[key]
 
 
 def drawing_canvas(key: str, brush: int) -> np.ndarray | None:
@@ -165,7 +204,7 @@ def drawing_canvas(key: str, brush: int) -> np.ndarray | None:
         key=key,
     )
     png = canvas.image_bytes
-    digest = hashlib.sha256(png).hexdigest() if png else None
+    digest = _digest(png)
     objects = list((canvas.json_data or {}).get("objects") or [])
     if png is None or digest == state["replaced"]:
         png = state["png"]  # the canvas shows its initial drawing still
@@ -177,7 +216,7 @@ def drawing_canvas(key: str, brush: int) -> np.ndarray | None:
         key=f"{key}_undo",
         icon=":material/undo:",
         on_click=_reload,
-        args=(key, state["objects"][:-1], digest),
+        args=(key, None),
         disabled=not state["objects"],
         help="Take back the last stroke.",
     )
@@ -186,7 +225,7 @@ def drawing_canvas(key: str, brush: int) -> np.ndarray | None:
         key=f"{key}_clear",
         icon=":material/delete:",
         on_click=_reload,
-        args=(key, [], digest),
+        args=(key, 0),
         help="Empty the canvas and draw again (with the mouse, a pen or a finger).",
     )
     if png is None:

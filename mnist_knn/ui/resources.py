@@ -73,12 +73,19 @@ def get_artifact(preset: str | None = None) -> Artifact:
         st.error(f"MNIST could not be loaded.\n\n{exc}")
         st.stop()
     problem = artifact_problem(preset, data)
+    # One element whether or not a build shows: the widgets below keep their place in the
+    # page, so the next run does not mount them anew (a drawing canvas would come back
+    # empty while its last picture is still read).
+    slot = st.empty()
     if problem:
-        build_visibly(
-            f"Building the **{preset}** model ({problem})…",
-            lambda progress: load_artifact(preset, data=data, progress=progress),
-            lambda artifact: f"Built the {preset} model in {artifact.meta['build_seconds']:.0f} s",
-        )
+        with slot.container():
+            build_visibly(
+                f"Building the **{preset}** model ({problem})…",
+                lambda progress: load_artifact(preset, data=data, progress=progress),
+                lambda artifact: (
+                    f"Built the {preset} model in {artifact.meta['build_seconds']:.0f} s"
+                ),
+            )
         _cached_artifact.clear()
         get_reference.clear()
         nearest.clear()
