@@ -239,13 +239,15 @@ def digit_map(
     selected: int | None = None,
     pictures: tuple[np.ndarray, Sequence[str]] | None = None,
     axis_titles: tuple[str, str] = ("", ""),
+    drawing_label: str = "your digit",
 ) -> go.Figure:
     """Sampled training digits on a 2-D map, one colour per digit, clickable.
 
     ``regions`` (a :class:`~mnist_knn.embedding.DecisionGrid`) is drawn underneath
     as the digit a KNN on the map would predict there; ``drawing`` is a star at
-    its position; ``selected`` (a row of the sample) is ringed; ``pictures``
-    (positions (m, 2) and :func:`ink_uris`) draws some digits as their images.
+    its position, labelled ``drawing_label``; ``selected`` (a row of the sample) is
+    ringed; ``pictures`` (positions (m, 2) and :func:`ink_uris`) draws some digits as
+    their images.
     Each point's ``customdata`` is (row of the sample, training index), for clicks.
     """
     coords, labels = np.asarray(coords), np.asarray(labels)
@@ -297,7 +299,7 @@ def digit_map(
             x=[drawing[0]],
             y=[drawing[1]],
             mode="markers+text",
-            text=["your digit"],
+            text=[drawing_label],
             textposition="top center",
             textfont={"size": 14, "color": "#111"},
             marker={
@@ -306,8 +308,8 @@ def digit_map(
                 "color": "#111",
                 "line": {"width": 2, "color": "white"},
             },
-            name="your digit",
-            hovertemplate="your digit<extra></extra>",
+            name=drawing_label,
+            hovertemplate=f"{drawing_label}<extra></extra>",
         )
     if pictures is not None:
         where, uris = pictures

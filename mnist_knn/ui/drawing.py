@@ -21,6 +21,7 @@ from ..preprocess import (
     load_image,
     preprocess_steps,
 )
+from ..reading import a_digit
 from ..synthetic import sample_drawing
 from .resources import get_data
 
@@ -354,8 +355,8 @@ def teaching_drawing(prefix: str) -> tuple[np.ndarray | None, str]:
         st.caption("Nothing drawn on the Draw page yet, so here is a test digit instead.")
     return (
         sample_drawing(digit, seed=int(index)),
-        f"Test digit #{index:,} (a **{label}**), redrawn at another size and place on a "
-        "280×280 canvas, as a hand might have drawn it.",
+        f"Test digit #{index:,} ({a_digit(label).replace(' ', ' **')}**), redrawn at another "
+        "size and place on a 280×280 canvas, as a hand might have drawn it.",
     )
 
 
