@@ -236,7 +236,8 @@ def drawing_feedback(
             type="primary",
         )
         pick_key = f"{key_prefix}_feedback_true"
-        col_no.segmented_control(
+        # Pills wrap onto a second line on a phone (a segmented control clipped the 9).
+        col_no.pills(
             "No, I drew a …",
             [d for d in range(10) if d != int(prediction)],
             key=pick_key,

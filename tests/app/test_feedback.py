@@ -68,7 +68,7 @@ def test_yes_saves_the_drawing_once_with_everything(store_path):
 def test_picking_the_true_digit_saves_it_and_undo_removes_it(store_path):
     at = run_app(4, seed=2)
     label = predicted(at)
-    choice = at.segmented_control(key="test_feedback_true")
+    choice = at.pills(key="test_feedback_true")
     assert label not in choice.options and len(choice.options) == 9
     wrong = next(d for d in range(10) if d != label)
     choice.set_value(wrong).run()
