@@ -38,6 +38,7 @@ st.markdown(
     "Here a sample of them is squeezed onto a flat map, so you can see which digits sit close "
     "together, and where yours lands. Click a point to see its digit."
 )
+ui.wait_for_background("digit map")
 digit_map, data, artifact = ui.get_digit_map(), ui.get_data(), ui.get_artifact()
 controls = st.columns([2, 3, 2, 2], vertical_alignment="bottom")
 method = (

@@ -43,6 +43,7 @@ from .drawing import (
     teaching_drawing,
 )
 from .resources import (
+    BACKGROUND_ENV,
     HASH_FUNCS,
     PRESET_KEY,
     build_comparison,
@@ -61,9 +62,12 @@ from .resources import (
     nearest,
     preset_selector,
     run_tuning,
+    start_background_builds,
+    wait_for_background,
 )
 
 __all__ = [
+    "BACKGROUND_ENV",
     "CLEARS_MARK",
     "CURRENT_DRAWING_KEY",
     "EXPORTS",
@@ -113,9 +117,11 @@ __all__ = [
     "run_tuning",
     "session_id",
     "share_drawing",
+    "start_background_builds",
     "store_errors",
     "store_url",
     "teaching_digit",
     "teaching_drawing",
     "use_drawings_effect",
+    "wait_for_background",
 ]
