@@ -16,13 +16,23 @@ st.session_state.setdefault("draw_brush", DEFAULT_BRUSH)
 
 artifact, data = ui.get_artifact(preset), ui.get_data()
 
-ui.compact_top()  # the canvas and the answer above the fold on a 1280x720 projector
-st.title("Draw a digit", anchor=False)
-# What a teacher changes during a demo, in a row above the canvas (it wraps on a phone).
-with st.container(horizontal=True, wrap=True, vertical_alignment="bottom", gap="medium"):
+# The canvas and the answer above the fold on a 1280x720 projector, and on a phone (where
+# the controls go under them).
+ui.compact_top(phone_order=("draw_main", "draw_controls", "draw_more"))
+with st.container(horizontal=True, wrap=True, vertical_alignment="center", gap="large"):
+    st.title("Draw a digit", anchor=False, width="content")
     source = st.segmented_control(
-        "Input", ["Draw", "Upload"], key="draw_source", required=True, width="content"
+        "Input",
+        ["Draw", "Upload"],
+        key="draw_source",
+        required=True,
+        width="content",
+        label_visibility="collapsed",
     )
+# What a teacher changes during a demo, in a row above the canvas (under it on a phone).
+with st.container(
+    horizontal=True, wrap=True, vertical_alignment="bottom", gap="medium", key="draw_controls"
+):
     k = st.slider(
         "k: neighbours that vote",
         1,
@@ -43,7 +53,7 @@ with st.container(horizontal=True, wrap=True, vertical_alignment="bottom", gap="
 
 # Canvas (always its full 280 px), answer, details: side by side where they fit, else
 # wrapped under each other (the details first, then the answer too on a phone).
-row = st.container(horizontal=True, wrap=True, gap="medium")
+row = st.container(horizontal=True, wrap=True, gap="medium", key="draw_main")
 name = None
 with row.container(width=CANVAS + 8):
     if source == "Draw":
@@ -92,15 +102,16 @@ with row.container(width=340):
         config={"displayModeBar": False},
     )
 
+more = st.container(key="draw_more")
 # Classroom mode: the class's confirmed drawings become a second test set.
-ui.drawing_feedback(steps.result, drawing, reading.label, reading.proba, preset, k)
-
-st.markdown(f"#### Why: the {k} training digit{'s' if k > 1 else ''} closest to yours")
-st.image(
+with more:
+    ui.drawing_feedback(steps.result, drawing, reading.label, reading.proba, preset, k)
+more.markdown(f"#### Why: the {k} training digit{'s' if k > 1 else ''} closest to yours")
+more.image(
     [ui.digit_image(data.x_train[i], 3) for i in reading.ind],
     caption=[
         f"{lab} · dist {d:.2f}" for lab, d in zip(reading.neigh_labels, reading.dist, strict=True)
     ],
     width=84,
 )
-st.caption(vote_summary(reading))
+more.caption(vote_summary(reading))

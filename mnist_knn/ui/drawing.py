@@ -257,9 +257,22 @@ def big_prediction(label: int, sure: bool) -> None:
     )
 
 
-def compact_top() -> None:
-    """Less empty space above the page's title (Streamlit leaves 6rem), for short screens."""
-    st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem !important}</style>")
+def compact_top(phone_order: tuple[str, ...] = ()) -> None:
+    """Less empty space above the page's title (Streamlit leaves 6rem), for short screens.
+
+    ``phone_order``: keys of the page's top-level containers, in the order a phone
+    (a screen under 700 px wide) shows them after the title, e.g. the canvas and its
+    answer first, the controls under them.
+    """
+    # The flex item of the page's column is the wrapper around the keyed container.
+    order = " ".join(
+        f"[data-testid='stLayoutWrapper']:has(> .st-key-{key}){{order:{i + 1}}}"
+        for i, key in enumerate(phone_order)
+    )
+    st.html(
+        "<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem !important}"
+        f"@media (max-width: 700px){{{order}}}</style>"
+    )
 
 
 def share_drawing(drawing) -> None:
