@@ -162,22 +162,25 @@ def compare_bars(rows: Sequence[dict], metric: str = "accuracy") -> go.Figure:
     return fig
 
 
-def label_positions(x, y, near: float = 0.12) -> list[str]:
-    """Plotly text positions that keep the labels of close points apart.
+def label_positions(x, y, near_x: float = 0.3, near_y: float = 0.3) -> list[str]:
+    """Plotly text positions that keep the labels of close points apart and on the chart.
 
     A point with a close neighbour above it puts its label below, the others above; a
-    close neighbour to one side sends the label to the other side. ``x`` and ``y`` are
-    compared as shares of their ranges, ``near`` apart or less.
+    close neighbour to one side sends the label to the other side, and so does the edge
+    of the chart (the leftmost label goes right, the rightmost left). ``x`` and ``y`` are
+    compared as shares of their ranges; labels are wide, so "close" reaches further in x.
     """
     x, y = (np.asarray(v, dtype=float) for v in (x, y))
     nx, ny = ((v - v.min()) / max(np.ptp(v), 1e-12) for v in (x, y))
     positions = []
     for i in range(len(x)):
-        close = (np.abs(nx - nx[i]) <= near) & (np.abs(ny - ny[i]) <= near)
+        close = (np.abs(nx - nx[i]) <= near_x) & (np.abs(ny - ny[i]) <= near_y)
         close[i] = False
         vertical = "bottom" if np.any(close & (ny > ny[i])) else "top"
         left, right = np.any(close & (nx < nx[i])), np.any(close & (nx > nx[i]))
         horizontal = "right" if left and not right else "left" if right and not left else "center"
+        if nx[i] in (0, 1) and len(x) > 1:  # at an edge of the chart: the label goes inward
+            horizontal = "right" if nx[i] == 0 else "left"
         positions.append(f"{vertical} {horizontal}")
     return positions
 
