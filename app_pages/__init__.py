@@ -15,7 +15,7 @@ class Page:
 
     name: str  # the file's stem, and the page's URL path (``/draw``)
     title: str  # in the navigation
-    icon: str  # an emoji or a Material icon (":material/school:")
+    icon: str  # a Material icon (emoji fonts are missing on some machines) (":material/school:")
     section: str  # navigation group ("" for the top)
     heading: str  # the page's own title, which tests and tools wait for
     default: bool = False  # the page at "/"
@@ -32,8 +32,8 @@ class Page:
 
 
 PAGES = (
-    Page("home", "Home", "🏠", "", "mnist-knn", default=True),
-    Page("draw", "Draw", "✏️", "", "Draw a digit"),
+    Page("home", "Home", ":material/home:", "", "mnist-knn", default=True),
+    Page("draw", "Draw", ":material/draw:", "", "Draw a digit"),
     Page("how_it_works", "How it works", ":material/school:", "Learn", "How it works"),
     Page("compare_models", "Compare models", ":material/leaderboard:", "Learn", "Compare models"),
     Page("digit_map", "Digit map", ":material/scatter_plot:", "Learn", "Digit map"),

@@ -26,6 +26,7 @@ st.markdown(
 )
 problem = compare.comparison_problem(ui.get_data())
 if problem:
+    ui.wait_for_background("comparison")
     st.info(
         f"The comparison is {problem}. Build it with `python -m mnist_knn compare` "
         "(a few minutes on two cores: the forest and the SVMs take the longest), or here."
@@ -33,6 +34,7 @@ if problem:
     if not st.button("Build it now", key="compare_models_build", type="primary"):
         st.stop()
     ui.build_comparison()
+    st.rerun()  # the page without its "not built" note
 comparison = ui.get_comparison()
 if comparison is None:
     st.error("models/compare.npz could not be read; run `python -m mnist_knn compare --force`.")

@@ -5,6 +5,7 @@ import streamlit as st
 
 from mnist_knn import charts, ui
 from mnist_knn.evaluation.metrics import class_counts, class_means, confidence
+from mnist_knn.reading import a_digit
 
 st.session_state.setdefault("dataset_split", "training")
 st.session_state.setdefault("dataset_digit", "any")
@@ -71,4 +72,4 @@ if split == "test":
     answer, sure = int(evaluation.y_pred[index]), float(confidence(evaluation)[index])
     verdict = "✅ right" if answer == y[index] else "❌ wrong"
     controls.markdown(f"The **{preset}** model says **{answer}** ({sure:.0%}): {verdict}")
-view.image(ui.digit_image(x[index], 10), caption=f"#{index:,}: a {y[index]}", width=280)
+view.image(ui.digit_image(x[index], 10), caption=f"#{index:,}: {a_digit(y[index])}", width=280)

@@ -5,6 +5,7 @@ import streamlit as st
 
 from mnist_knn import charts, ui
 from mnist_knn.evaluation import digit_map as maps
+from mnist_knn.reading import a_digit
 
 st.session_state.setdefault("digit_map_method", "tsne")
 st.session_state.setdefault("digit_map_k", 5)
@@ -36,6 +37,7 @@ st.markdown(
     "Here a sample of them is squeezed onto a flat map, so you can see which digits sit close "
     "together, and where yours lands. Click a point to see its digit."
 )
+ui.wait_for_background("digit map")
 digit_map, data, artifact = ui.get_digit_map(), ui.get_data(), ui.get_artifact()
 controls = st.columns([2, 3, 2, 2], vertical_alignment="bottom")
 method = (
@@ -51,6 +53,8 @@ show_pictures = controls[3].toggle(
 )
 drawing, digit, caption = ui.teaching_digit("digit_map", "place")
 placement = None if digit is None else maps.place(digit_map, digit)
+# The star is the pupil's drawing only when the Draw page's drawing is the one shown.
+star = "your digit" if st.session_state.get("digit_map_source") == "drawing" else "this digit"
 
 # The click that triggered this run is already in the chart's state: read it before drawing,
 # so the ring and the side panel show the point just clicked.
@@ -72,6 +76,7 @@ chart.plotly_chart(
         selected=selected,
         pictures=pictures(digit_map, method) if show_pictures else None,
         axis_titles=("first principal component", "second") if method == "pca" else ("", ""),
+        drawing_label=star,
     ),
     key="digit_map_chart",
     on_select="rerun",
@@ -80,13 +85,13 @@ chart.plotly_chart(
 if selected is not None:
     index = int(digit_map.index[selected])
     side.image(ui.digit_image(data.x_train[index], 5))
-    side.markdown(f"Clicked: a **{data.y_train[index]}**, training digit #{index:,}.")
+    side.markdown(f"Clicked: {a_digit(data.y_train[index])}, training digit #{index:,}.")
 else:
     side.info("Click a point to see its digit here.")
 if placement is not None:
     on_map = maps.classify_on_map(digit_map, method, k, placement.coords[method])
     model_label = int(artifact.model.search(digit[None]).labels[0])
-    side.image(ui.digit_image(digit, 3), caption="your digit (the star)")
+    side.image(ui.digit_image(digit, 3), caption=f"{star} (the star)")
     side.markdown(
         f"On this map its {k} nearest points say **{on_map}**; the model, measuring in "
         f"all its dimensions, says **{model_label}**."

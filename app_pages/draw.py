@@ -1,6 +1,5 @@
 """Draw: draw (or upload) a digit, see what the KNN sees, why it decided, and how sure it is."""
 
-import numpy as np
 import streamlit as st
 
 from mnist_knn import PRESETS, charts, ui
@@ -16,12 +15,29 @@ st.session_state.setdefault("draw_brush", DEFAULT_BRUSH)
 
 artifact, data = ui.get_artifact(preset), ui.get_data()
 
-with st.sidebar:
+# The canvas and the answer above the fold on a 1280x720 projector, and on a phone (where
+# the controls go under them).
+ui.compact_top(phone_order=("draw_main", "draw_controls", "draw_more"))
+with st.container(horizontal=True, wrap=True, vertical_alignment="center", gap="large"):
+    st.title("Draw a digit", anchor=False, width="content")
+    source = st.segmented_control(
+        "Input",
+        ["Draw", "Upload"],
+        key="draw_source",
+        required=True,
+        width="content",
+        label_visibility="collapsed",
+    )
+# What a teacher changes during a demo, in a row above the canvas (under it on a phone).
+with st.container(
+    horizontal=True, wrap=True, vertical_alignment="bottom", gap="medium", key="draw_controls"
+):
     k = st.slider(
         "k: neighbours that vote",
         1,
         K_MAX,
         key="draw_k",
+        width=180,
         help=f"The drawing's {K_MAX} nearest training digits are found once; "
         "changing k re-counts their votes.",
     )
@@ -31,68 +47,70 @@ with st.sidebar:
         key="draw_weights",
         format_func={"distance": "closer counts more", "uniform": "one each"}.get,
         horizontal=True,
-    )
-    brush = st.slider(
-        "Brush width (px)",
-        8,
-        40,
-        key="draw_brush",
-        help=f"{DEFAULT_BRUSH} px draws MNIST's typical stroke for a digit about 200 px tall.",
+        width="content",
     )
 
-st.title("✏️ Draw a digit")
-source = st.segmented_control(
-    "Input", ["Draw", "Upload"], key="draw_source", required=True, label_visibility="collapsed"
-)
-
-# The left column must fit the 280 px canvas on a 1400 px screen with the sidebar open.
-left, middle, right = st.columns([1.25, 1, 1.4], gap="medium")
+# Canvas (always its full 280 px), answer, details: side by side where they fit, else
+# wrapped under each other (the details first, then the answer too on a phone).
+row = st.container(horizontal=True, wrap=True, gap="medium", key="draw_main")
 name = None
-with left:
+with row.container(width=CANVAS + 8):
     if source == "Draw":
+        brush = st.session_state["draw_brush"]
         drawing = ui.drawing_canvas("draw_canvas", brush)
+        st.slider(
+            "Brush width (px)",
+            8,
+            40,
+            key="draw_brush",
+            help=f"{DEFAULT_BRUSH} px draws MNIST's typical stroke for a digit about 200 px tall.",
+        )
     else:
+        ui.forget_canvas("draw_canvas")  # back on Draw, it is mounted again with its strokes
         drawing, name = ui.image_upload("A picture of one digit", key="draw_upload")
         if drawing is not None:
             st.image(drawing, caption=name, width=CANVAS)
 
 ui.share_drawing(drawing)  # "How it works" and the other Learn pages explain it too
-with middle:
+answer = row.container(width="content")
+with answer:
     steps = ui.drawing_steps(drawing, name)
 if steps is None:
-    middle.info("✏️ **Draw a digit** in the white box: the prediction appears as you draw.")
+    answer.info(
+        "**Draw a digit** in the white box: the prediction appears as you draw."
+        if source == "Draw"
+        else "**Upload a picture** of one handwritten digit: a photo of paper works too.",
+        width=260,
+    )
     st.stop()
 
 reading = ui.explain_drawing(preset, steps.result, k, weights)
 verdict = reading.verdict
-with middle:
-    st.metric(
-        "Prediction",
-        f"{reading.label}" if verdict.sure else f"{reading.label}?",
-        delta="sure" if verdict.sure else "not sure",
-        delta_color="green" if verdict.sure else "orange",
-        delta_arrow="off",
+with answer:
+    ui.big_prediction(reading.label, verdict.sure)
+    st.image(
+        ui.digit_image(reading.image, 5, frame=True),
+        caption="What the model sees: 28×28 pixels",
+        width=142,
     )
-    # A grey frame shows where the 28x28 field ends on the white page.
-    big = np.pad(ui.digit_image(reading.image, 5), 1, constant_values=190)
-    st.image(big, caption="What the model sees: 28×28 pixels")
-with right:
+with row.container(width=340):
+    (st.success if verdict.sure else st.warning)(verdict.reason)
     st.plotly_chart(
-        charts.evaluation.probability_bars(reading.proba, reading.label, height=240),
+        charts.evaluation.probability_bars(reading.proba, reading.label, height=220),
         key="draw_proba",
         config={"displayModeBar": False},
     )
-    (st.success if verdict.sure else st.warning)(verdict.reason)
 
+more = st.container(key="draw_more")
 # Classroom mode: the class's confirmed drawings become a second test set.
-ui.drawing_feedback(steps.result, drawing, reading.label, reading.proba, preset, k)
-
-st.markdown(f"#### Why: the {k} training digit{'s' if k > 1 else ''} closest to yours")
-st.image(
+with more:
+    ui.drawing_feedback(steps.result, drawing, reading.label, reading.proba, preset, k)
+more.markdown(f"#### Why: the {k} training digit{'s' if k > 1 else ''} closest to yours")
+more.image(
     [ui.digit_image(data.x_train[i], 3) for i in reading.ind],
     caption=[
         f"{lab} · dist {d:.2f}" for lab, d in zip(reading.neigh_labels, reading.dist, strict=True)
     ],
     width=84,
 )
-st.caption(vote_summary(reading))
+more.caption(vote_summary(reading))

@@ -59,7 +59,7 @@ for i, (column, (key, image)) in enumerate(
     column.markdown(f"**{i + 1}. {tch.STEPS[key].short}**")
     column.image(image, width="stretch")
     if key in switchable:
-        column.toggle("on", key=f"how_it_works_on_{key}", help=f"Off: {tch.STEPS[key].skipped}")
+        column.toggle("use it", key=f"how_it_works_on_{key}", help=f"Off: {tch.STEPS[key].skipped}")
 step = st.select_slider(
     "Step through", list(stages), format_func=lambda s: tch.STEPS[s].title, key="how_it_works_step"
 )

@@ -46,22 +46,22 @@ st.markdown(
 labels = {name: label for name, (label, _) in METRICS.items()}
 labels["log_loss"] += " (lower is better)"
 labels["cv_accuracy"] = CV_LABEL
-table = pd.DataFrame({"Metric": list(labels.values()), preset: [values[n] for n in labels]})
+
+
+def shown(value, sign: str = "") -> str:
+    """A metric as the table shows it; a missing one (cross-validation not run) in words."""
+    missing = value is None or value != value  # None or NaN
+    return "not computed yet" if missing else f"{value:{sign}.4f}"
+
+
+table = pd.DataFrame({"Metric": list(labels.values()), preset: [shown(values[n]) for n in labels]})
 if baseline:
     base = metric_values(BASELINE, baseline)
-    table[f"{BASELINE} (raw pixels, k=4)"] = [base[n] for n in labels]
-    table["Difference"] = table[preset] - table[f"{BASELINE} (raw pixels, k=4)"]
-st.dataframe(
-    table,
-    hide_index=True,
-    key="metrics_table",
-    column_config={
-        c: st.column_config.NumberColumn(format="%.4f") for c in table.columns if c != "Metric"
-    }
-    | {"Difference": st.column_config.NumberColumn(format="%+.4f")},
-    width="content",
-    height="content",
-)
+    table[f"{BASELINE} (raw pixels, k=4)"] = [shown(base[n]) for n in labels]
+    table["Difference"] = [
+        shown(None if None in (values[n], base[n]) else values[n] - base[n], "+") for n in labels
+    ]
+st.dataframe(table, hide_index=True, key="metrics_table", width="content", height="content")
 missing = [p for p in dict.fromkeys([preset, BASELINE]) if ui.get_tuning(p) is None]
 if missing:
     st.info(

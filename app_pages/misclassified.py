@@ -4,6 +4,7 @@ import streamlit as st
 
 from mnist_knn import PRESETS, ui
 from mnist_knn.evaluation.metrics import confidence, misclassified, neighbour_vote
+from mnist_knn.reading import a_digit
 
 PER_PAGE, PER_ROW = 24, 6
 ANY = "any"
@@ -88,7 +89,7 @@ with detail:
     if i is not None:
         t, p = int(evaluation.y_true[i]), int(evaluation.y_pred[i])
         votes = neighbour_vote(evaluation, i, data.y_train, spec.k, spec.weights)
-        st.subheader(f"Test digit #{i:,}: a {t} read as {p}")
+        st.subheader(f"Test digit #{i:,}: {a_digit(t)} read as {p}")
         left, right = st.columns([1, 2])
         left.image(ui.digit_image(data.x_test[i], 5), caption=f"true {t}")
         share_p = float(votes.share[votes.label == p].sum())

@@ -5,6 +5,7 @@ import streamlit as st
 
 from mnist_knn import PRESETS, charts, ui
 from mnist_knn.evaluation.tuning import CV_CONFIG, accuracy_by_k_on_test_set
+from mnist_knn.model import DEFAULT_PRESET
 
 st.session_state.setdefault("tuning_show_test", False)
 
@@ -41,6 +42,8 @@ st.markdown(
 )
 
 tuning = ui.get_tuning(preset)
+if tuning is None and preset == DEFAULT_PRESET:
+    ui.wait_for_background("tuning")  # the server tunes the default preset at start
 if tuning is None:
     st.info(
         f"The cross-validation of the **{preset}** preset has not been computed yet (or is out "
@@ -49,7 +52,8 @@ if tuning is None:
         "or here (about a minute for the PCA presets, three for raw pixels, on two cores)."
     )
     if st.button("Cross-validate now", key="tuning_run", type="primary"):
-        tuning = ui.run_tuning(preset)
+        ui.run_tuning(preset)
+        st.rerun()  # the page without its "not computed yet" note
 if tuning is None:
     st.stop()
 

@@ -215,11 +215,87 @@ def extract_ink(image) -> np.ndarray:
         arr = arr[..., 0] if arr.shape[2] == 1 else arr @ luminance
     border = np.concatenate([arr[0], arr[-1], arr[:, 0], arr[:, -1]])
     background = float(np.median(border))
+    if not flat_background(arr, background):
+        return photo_ink(arr)
     ink = np.abs(arr - background)
     peak = ink.max()
     if peak == 0:
         return np.zeros(arr.shape)
     return ink / peak
+
+
+# A drawing on a flat background (the canvas, a clean export or scan) has most of its
+# pixels exactly at the background's level; a photo of paper has almost none there.
+FLAT_SHARE = 0.5
+# Photos are read at up to this many pixels on the longer side (the digit ends up 20 px).
+PHOTO_SIDE = 400
+# The paper's level is estimated over windows this share of the shorter side (wider
+# than a pen stroke), and ink is what is darker than its paper by at least this share
+# of the darkest stroke (ruled lines, shadows' edges and JPEG noise are weaker).
+PAPER_WINDOW = 0.15
+INK_FLOOR = 0.4
+# Ruled or squared paper: straight lines longer than this share of the sheet.
+RULE_LENGTH = 0.25
+RULE_THICK = 7
+
+
+def rules(ink: np.ndarray, thick: int = RULE_THICK) -> np.ndarray:
+    """The ruled lines in ``ink``: horizontal or vertical runs longer than ``RULE_LENGTH`` of
+    the sheet and thinner than ``thick`` px (a pen stroke along a line is thicker: it stays)."""
+    found = np.zeros_like(ink)
+    height, width = ink.shape
+    for long, wide in (
+        ((1, round(RULE_LENGTH * width)), (thick, round(RULE_LENGTH * width))),
+        ((round(RULE_LENGTH * height), 1), (round(RULE_LENGTH * height), thick)),
+    ):
+        lines = ndimage.grey_opening(ink, size=long) - ndimage.grey_opening(ink, size=wide)
+        found = np.maximum(found, lines)
+    return found
+
+
+def flat_background(gray: np.ndarray, background: float) -> bool:
+    """Whether most pixels of ``gray`` are at the ``background`` level (not a photo)."""
+    tolerance = 1e-3 * max(float(gray.max() - gray.min()), 1e-12)
+    return float(np.mean(np.abs(gray - background) <= tolerance)) >= FLAT_SHARE
+
+
+def photo_ink(gray: np.ndarray) -> np.ndarray:
+    """Ink in [0, 1] of a photo of a digit on paper: uneven light, shadows, coloured,
+    lined or squared paper, noise and JPEG.
+
+    The paper's own brightness is estimated everywhere with a grey closing (a window
+    wider than a stroke: the strokes vanish, the light and the shadows stay) and each
+    pixel's ink is how much darker it is than its paper, relatively (so a shadow
+    darkens ink and paper alike and cancels out). Long straight lines (rules, a
+    margin) are taken out, then what is weaker than ``INK_FLOOR`` of the darkest
+    stroke, and specks far smaller than the digit's largest piece.
+    Light ink on dark paper (chalk on a board) is turned round first.
+    """
+    gray = np.asarray(gray, dtype=np.float64)
+    if max(gray.shape) > PHOTO_SIDE:  # averaged down: thin rules stay thin lines
+        scale = PHOTO_SIDE / max(gray.shape)
+        size = (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale)))
+        image = Image.fromarray(gray.astype(np.float32), mode="F")
+        gray = np.asarray(image.resize(size, Image.Resampling.BOX), dtype=np.float64)
+    low, middle, high = np.percentile(gray, [0.5, 50, 99.5])
+    if high - middle > middle - low:  # the ink is the bright side: light on dark
+        gray = gray.max() - gray
+    gray = gray - gray.min() + 1.0  # positive, for the ratio below
+    window = max(15, round(PAPER_WINDOW * min(gray.shape))) | 1
+    paper = ndimage.gaussian_filter(ndimage.grey_closing(gray, size=(window, window)), 2)
+    ink = np.clip((paper - gray) / paper, 0, None)
+    ink = ndimage.median_filter(ink, size=3)  # sensor noise and JPEG ringing
+    ink = ink - rules(ink)
+    peak = ink.max()
+    if peak <= 0:
+        return np.zeros(ink.shape)
+    ink = np.clip((ink / peak - INK_FLOOR) / (1 - INK_FLOOR), 0, 1)
+    pieces, count = ndimage.label(ink > 0)
+    if count > 1:
+        sizes = ndimage.sum_labels(ink, pieces, index=np.arange(1, count + 1))
+        keep = np.concatenate([[False], sizes >= 0.05 * sizes.max()])
+        ink = np.where(keep[pieces], ink, 0.0)
+    return ink / max(ink.max(), 1e-12)
 
 
 def ink_box(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> tuple[int, int, int, int]:

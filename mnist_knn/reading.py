@@ -100,6 +100,11 @@ def tally(neigh_labels: np.ndarray, proba: np.ndarray) -> list[tuple[int, int, f
     return [(d, int((neigh_labels == d).sum()), float(proba[d])) for d in digits]
 
 
+def a_digit(digit: int) -> str:
+    """ "a 7", "an 8": the digit with its article, as said aloud."""
+    return f"{'an' if int(digit) == 8 else 'a'} {int(digit)}"
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
@@ -142,7 +147,7 @@ def verdict(
     n_winner = votes[0][1] if votes and votes[0][0] == label else 0
     if n_winner == k:
         reason = f"All {k} nearest training digits are {label}s." if k > 1 else ""
-        reason = reason or f"The nearest training digit is a {label}."
+        reason = reason or f"The nearest training digit is {a_digit(label)}."
     else:
         reason = (
             f"{n_winner} of the {k} nearest training digits are {label}s ({share:.0%} of the vote)."

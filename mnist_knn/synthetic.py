@@ -23,7 +23,7 @@ import io
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageChops, ImageDraw
 from scipy import ndimage
 
 from .preprocess import CANVAS, ink_box, stroke_widths, thin, to_mnist
@@ -268,6 +268,25 @@ STROKES = {
     9: [(0.65, 0.33), (0.52, 0.2), (0.36, 0.28), (0.4, 0.45), (0.6, 0.42), (0.66, 0.3),
         (0.62, 0.8)],
 }  # fmt: skip
+
+
+# Digits drawn in one stroke that starts in a corner region of the canvas, where a canvas
+# toolbar or a too-narrow column used to swallow strokes: (corner, digit, polyline).
+CORNER_DIGITS = [
+    ("top-left", 7, [(0.05, 0.06), (0.95, 0.06), (0.40, 0.95)]),
+    ("top-right", 7, [(0.95, 0.06), (0.05, 0.06), (0.95, 0.07), (0.40, 0.95)]),
+    ("bottom-right", 2, [(0.94, 0.94), (0.08, 0.94), (0.62, 0.5), (0.72, 0.24), (0.5, 0.06),
+                         (0.25, 0.14), (0.15, 0.3)]),
+    ("bottom-left", 1, [(0.06, 0.94), (0.06, 0.06)]),
+]  # fmt: skip
+
+
+def strokes_image(strokes, size: int = 280, width: int = 18) -> Image.Image:
+    """Several :func:`stroke_image` polylines on one white canvas."""
+    image = Image.new("RGBA", (size, size), (255, 255, 255, 255))
+    for points in strokes:
+        image = ImageChops.darker(image, stroke_image(points, size, width))
+    return image
 
 
 def hand_drawing(digit: int, rng: np.random.Generator, wobble: float = 1.0) -> Image.Image:

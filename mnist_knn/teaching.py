@@ -39,7 +39,8 @@ STEPS = {
             "Ink",
             "Ink",
             "How strongly each pixel is inked, 0 to 1: the alpha channel on a transparent "
-            "canvas, else the distance from the background colour.",
+            "canvas, else the distance from the background colour (on a photo of paper: how "
+            "much darker than the paper around it).",
         ),
         StepInfo(
             "crop",
@@ -90,7 +91,7 @@ STEPS = {
         ),
         StepInfo(
             "model",
-            "Model's view",
+            "Model",  # "Model's view" wrapped in its narrow column
             "What the model sees",
             "The numbers the distances are measured on.",
         ),

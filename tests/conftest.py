@@ -21,10 +21,8 @@ N_TRAIN, N_TEST = 3000, 500
 @pytest.fixture(scope="session", autouse=True)
 def small_mnist(tmp_path_factory):
     """Write the first 3,000 training and 500 test digits as IDX .gz; point MNIST_DIR there."""
-    saved = {
-        key: os.environ.get(key)
-        for key in ("MNIST_DIR", "MNIST_KNN_MODELS_DIR", "MNIST_KNN_SHARED")
-    }
+    keys = ("MNIST_DIR", "MNIST_KNN_MODELS_DIR", "MNIST_KNN_BACKGROUND", "MNIST_KNN_SHARED")
+    saved = {key: os.environ.get(key) for key in keys}
     os.environ.pop("MNIST_DIR", None)
     full = mnist_data.load_mnist(download=False)
     folder = tmp_path_factory.mktemp("mnist-small")
@@ -35,6 +33,8 @@ def small_mnist(tmp_path_factory):
             folder / f"{stem}.gz", array[: N_TRAIN if split == "train" else N_TEST]
         )
     os.environ["MNIST_DIR"] = str(folder)
+    # No builds at server start in tests: each test builds what it needs, when it needs it.
+    os.environ["MNIST_KNN_BACKGROUND"] = "0"
     os.environ["MNIST_KNN_MODELS_DIR"] = str(tmp_path_factory.mktemp("models"))
     # The tests never need the real drawings beside the project (../shared): the one test
     # of them points here at the real folder itself.

@@ -7,6 +7,7 @@ Starts ``streamlit run streamlit_app.py`` on a free loopback port, waits on
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import socket
 import subprocess
@@ -106,7 +107,8 @@ def open_page(page, url: str, timeout: float = 120_000) -> None:
 # The drawable canvas (components v2) renders in the page itself, not in an
 # iframe; Fabric.js stacks two canvases and the last one takes the mouse.
 CANVAS = "canvas"
-PREDICTION = '[data-testid="stMetric"]:has-text("Prediction") [data-testid="stMetricValue"]'
+# The Draw page's big predicted digit ("7", or "7?" when not sure).
+PREDICTION = ".mnist-prediction-digit"
 
 
 # The drawing layers (Fabric.js's lower canvas) of the page's drawable canvases, found
@@ -125,10 +127,29 @@ CANVAS_STATE = f"""() => ({_LOWER_CANVASES})().map(c => {{
   for (let i = 0; i < d.length; i += 4) if (d[i] < 128 && d[i + 3] > 0) ink++;
   return [d[4 * (2 * c.width + 2) + 3], ink];
 }})"""
-# One canvas, painted white, without ink: the initial (empty) drawing has loaded.
+# Toolbars of drawable canvases that take pointer events (the app hides them: their
+# invisible corner over the canvas swallowed strokes).
+TOOLBARS_SHOWN = """() => {
+  let shown = 0;
+  for (const host of document.querySelectorAll('*')) {
+    if (!host.shadowRoot) continue;
+    for (const bar of host.shadowRoot.querySelectorAll('.dc-toolbar')) {
+      if (getComputedStyle(bar).display !== 'none') shown++;
+    }
+  }
+  return shown;
+}"""
+# One canvas, painted white, without ink: the initial (empty) drawing has loaded; and
+# no toolbar over it.
 CANVAS_READY = f"""() => {{
   const state = ({CANVAS_STATE})();
-  return state.length === 1 && state[0][0] === 255 && state[0][1] === 0;
+  return state.length === 1 && state[0][0] === 255 && state[0][1] === 0
+    && ({TOOLBARS_SHOWN})() === 0;
+}}"""
+# One canvas with ink on it (a drawing restored after a visit elsewhere).
+CANVAS_INKED = f"""() => {{
+  const state = ({CANVAS_STATE})();
+  return state.length === 1 && state[0][1] > 0 && ({TOOLBARS_SHOWN})() === 0;
 }}"""
 
 
@@ -158,3 +179,26 @@ def draw_stroke(page, points, steps: int = 3) -> None:
     for x, y in points[1:]:
         page.mouse.move(*at(x, y), steps=steps)
     page.mouse.up()
+
+
+def draw_strokes(page, strokes, touch: bool = False, steps: int = 3) -> None:
+    """Draw each polyline of ``strokes`` (fractions of the canvas) with the mouse, or
+    with a finger (``touch``: Chrome DevTools touch events, for a context with has_touch)."""
+    if not touch:
+        for points in strokes:
+            draw_stroke(page, points, steps)
+        return
+    box = page.locator(CANVAS).last.bounding_box()
+    cdp = page.context.new_cdp_session(page)
+    try:
+        for points in strokes:
+            path = [points[0]]
+            for (x0, y0), (x1, y1) in itertools.pairwise(points):
+                path += [(x0 + (x1 - x0) * i / 8, y0 + (y1 - y0) * i / 8) for i in range(1, 9)]
+            for i, (x, y) in enumerate(path):
+                kind = "touchStart" if i == 0 else "touchMove"
+                point = {"x": box["x"] + x * box["width"], "y": box["y"] + y * box["height"]}
+                cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [point]})
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    finally:
+        cdp.detach()

@@ -59,12 +59,8 @@ TIMEOUT = 120_000  # ms for any one wait
 # 2 cores that load would be the harness's, not the app's.)
 WATCH = """want => {
   const shows = () => {
-    for (const metric of document.querySelectorAll('[data-testid="stMetric"]')) {
-      if (!metric.textContent.includes('Prediction')) continue;
-      const value = metric.querySelector('[data-testid="stMetricValue"]');
-      return !!value && value.textContent.trim().startsWith(want);
-    }
-    return false;
+    const value = document.querySelector('PREDICTION');
+    return !!value && value.textContent.trim().startsWith(want);
   };
   const seen = window.loadTest = {up: null, shown: null};
   addEventListener('mouseup', () => { seen.up = performance.now(); }, {capture: true, once: true});
@@ -76,6 +72,7 @@ WATCH = """want => {
   });
   observer.observe(document.body, {subtree: true, childList: true, characterData: true});
 }"""
+WATCH = WATCH.replace("PREDICTION", PREDICTION)
 SHOWN = "() => window.loadTest.shown !== null"
 
 

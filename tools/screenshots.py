@@ -2,7 +2,9 @@
 
 PAGE is a page's URL path ("" or "home" for the home page, "draw", "metrics", …);
 each goes to docs/screenshots/<page>.png. PAGE@TAB clicks the tab labelled TAB first
-and goes to <page>-<tab>.png. Uses the project's models/ (built if missing), and the
+and goes to <page>-<tab>.png. ``--viewports 390x844t,1280x720`` shoots each page at each
+size instead (a trailing "t": a phone, by touch), as <page>-<width>.png, the visible
+screen only (what fits without scrolling). Uses the project's models/ (built if missing), and the
 environment as it is (e.g. MNIST_KNN_STORE for the Class drawings page).
 """
 
@@ -18,7 +20,7 @@ from tools.browser import (
     PREDICTION,
     ROOT,
     chromium,
-    draw_stroke,
+    draw_strokes,
     open_page,
     streamlit_server,
     wait_for_canvas,
@@ -41,11 +43,11 @@ TWO = [
 ]
 
 
-def draw_a_digit(page) -> None:
+def draw_a_digit(page, touch: bool = False) -> None:
     """The Draw page is worth a picture only with a digit on it and its prediction."""
     page.get_by_text("in the white box").wait_for(timeout=120_000)
     wait_for_canvas(page)
-    draw_stroke(page, TWO)
+    draw_strokes(page, [TWO], touch=touch)
     page.locator(PREDICTION).wait_for(timeout=60_000)
     page.wait_for_selector(IDLE)
     page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for()
@@ -61,9 +63,28 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--width", type=int, default=1400)
     parser.add_argument("--height", type=int, default=900)
+    parser.add_argument("--viewports", default="", help="e.g. 390x844t,820x1180,1280x720")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with streamlit_server() as url, chromium() as browser:
+        if args.viewports:
+            for spec in args.viewports.split(","):
+                touch = spec.endswith("t")
+                width, height = (int(n) for n in spec.rstrip("t").split("x"))
+                context = browser.new_context(
+                    viewport={"width": width, "height": height}, has_touch=touch, is_mobile=touch
+                )
+                page = context.new_page()
+                for name in args.pages:
+                    open_page(page, f"{url}/{by_name(name).url_path}")
+                    if name == "draw":
+                        draw_a_digit(page, touch)
+                    page.wait_for_load_state("networkidle")
+                    path = args.out / f"{name or 'home'}-{width}.png"
+                    page.screenshot(path=path)
+                    print(path)
+                context.close()
+            return
         page = browser.new_page(viewport={"width": args.width, "height": args.height})
         for spec in args.pages:
             name, _, tab = spec.partition("@")

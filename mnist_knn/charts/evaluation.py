@@ -115,7 +115,7 @@ def digit_grid(
         y=centre_y - side / 2 - pad / 2,
         mode="text",
         text=[str(int(label)) for label in labels],
-        textfont={"size": 10, "color": "#d62728"},
+        textfont={"size": 15, "color": "#b01c1c", "family": "Arial Black, Arial, sans-serif"},
         hoverinfo="skip",
         showlegend=False,
     )
@@ -247,6 +247,7 @@ def confusion_heatmap(
         y=DIGITS,
         text=np.where(diagonal, "", text),
         texttemplate="%{text}",
+        textfont={"size": 15},  # plotly picks black or white for each cell's colour
         colorscale="Reds",
         zmin=0,
         colorbar={"title": "errors", "tickformat": fmt},
@@ -261,7 +262,7 @@ def confusion_heatmap(
         y=DIGITS,
         text=np.where(diagonal, text, ""),
         texttemplate="%{text}",
-        textfont={"color": "#888888"},
+        textfont={"color": "#333333", "size": 15},
         colorscale=[[0, "#f0f0f0"], [1, "#f0f0f0"]],
         showscale=False,
         hoverinfo="skip",

@@ -13,7 +13,8 @@ from plotly.colors import qualitative
 
 DIGITS = list(range(10))
 # One colour per digit, the same as the evaluation pages'.
-DIGIT_COLOURS = qualitative.Plotly
+# Ten colours told apart on a projector (Plotly's own set gave 4/9 and 1/6 near twins).
+DIGIT_COLOURS = qualitative.D3
 OTHER = "#bbbbbb"
 
 
@@ -161,13 +162,34 @@ def compare_bars(rows: Sequence[dict], metric: str = "accuracy") -> go.Figure:
     return fig
 
 
+def label_positions(x, y, near_x: float = 0.3, near_y: float = 0.3) -> list[str]:
+    """Plotly text positions that keep the labels of close points apart and on the chart.
+
+    A point with a close neighbour above it puts its label below, the others above; a
+    close neighbour to one side sends the label to the other side, and so does the edge
+    of the chart (the leftmost label goes right, the rightmost left). ``x`` and ``y`` are
+    compared as shares of their ranges; labels are wide, so "close" reaches further in x.
+    """
+    x, y = (np.asarray(v, dtype=float) for v in (x, y))
+    nx, ny = ((v - v.min()) / max(np.ptp(v), 1e-12) for v in (x, y))
+    positions = []
+    for i in range(len(x)):
+        close = (np.abs(nx - nx[i]) <= near_x) & (np.abs(ny - ny[i]) <= near_y)
+        close[i] = False
+        vertical = "bottom" if np.any(close & (ny > ny[i])) else "top"
+        left, right = np.any(close & (nx < nx[i])), np.any(close & (nx > nx[i]))
+        horizontal = "right" if left and not right else "left" if right and not left else "center"
+        if nx[i] in (0, 1) and len(x) > 1:  # at an edge of the chart: the label goes inward
+            horizontal = "right" if nx[i] == 0 else "left"
+        positions.append(f"{vertical} {horizontal}")
+    return positions
+
+
 def accuracy_vs_time(rows: Sequence[dict]) -> go.Figure:
     """Test accuracy against predict time (log scale), marker area proportional to model size."""
     size = np.array([r["size_bytes"] for r in rows], dtype=float)
     times = [max(r["predict_seconds"], 1e-4) for r in rows]
-    # Labels alternate above and below in order of accuracy, so close models stay readable.
-    rank = np.argsort(np.argsort([r["accuracy"] for r in rows], kind="stable"))
-    where = ["top center" if i % 2 else "bottom center" for i in rank]
+    where = label_positions(np.log10(times), [r["accuracy"] for r in rows])
     fig = go.Figure()
     for kind, colour, name in ((True, KNN_COLOUR, "KNN presets"), (False, OTHER_COLOUR, "others")):
         pick = [i for i, r in enumerate(rows) if (r["kind"] == "knn") == kind]
@@ -239,13 +261,15 @@ def digit_map(
     selected: int | None = None,
     pictures: tuple[np.ndarray, Sequence[str]] | None = None,
     axis_titles: tuple[str, str] = ("", ""),
+    drawing_label: str = "your digit",
 ) -> go.Figure:
     """Sampled training digits on a 2-D map, one colour per digit, clickable.
 
     ``regions`` (a :class:`~mnist_knn.embedding.DecisionGrid`) is drawn underneath
     as the digit a KNN on the map would predict there; ``drawing`` is a star at
-    its position; ``selected`` (a row of the sample) is ringed; ``pictures``
-    (positions (m, 2) and :func:`ink_uris`) draws some digits as their images.
+    its position, labelled ``drawing_label``; ``selected`` (a row of the sample) is
+    ringed; ``pictures`` (positions (m, 2) and :func:`ink_uris`) draws some digits as
+    their images.
     Each point's ``customdata`` is (row of the sample, training index), for clicks.
     """
     coords, labels = np.asarray(coords), np.asarray(labels)
@@ -297,7 +321,7 @@ def digit_map(
             x=[drawing[0]],
             y=[drawing[1]],
             mode="markers+text",
-            text=["your digit"],
+            text=[drawing_label],
             textposition="top center",
             textfont={"size": 14, "color": "#111"},
             marker={
@@ -306,8 +330,8 @@ def digit_map(
                 "color": "#111",
                 "line": {"width": 2, "color": "white"},
             },
-            name="your digit",
-            hovertemplate="your digit<extra></extra>",
+            name=drawing_label,
+            hovertemplate=f"{drawing_label}<extra></extra>",
         )
     if pictures is not None:
         where, uris = pictures

@@ -31,6 +31,7 @@ from ..classroom.store import (
 )
 from ..model import KNNPipeline
 from ..preprocess import CANVAS, eight_bit
+from ..reading import a_digit
 from ..trained import Artifact
 from .resources import build_visibly, digit_image, get_artifact, get_data
 
@@ -297,9 +298,13 @@ def drawing_feedback(
         _, label, room = saved[digest]
         where = f" of room **{md_escape(room)}**" if room else ""
         col_text, col_undo = st.columns([4, 1], vertical_alignment="center")
-        col_text.success(f"Saved as a **{label}** to the class's drawings{where}. Thank you!")
+        article, digit = a_digit(label).split()
+        col_text.success(
+            f"Saved as {article} **{digit}** to the class's drawings{where}. Thank you!"
+        )
         col_undo.button(
-            "Undo",
+            "Remove it",
+            icon=":material/remove_circle_outline:",
             key=f"{key_prefix}_feedback_undo",
             on_click=_feedback_undo,
             args=(state_key, digest),
@@ -315,17 +320,19 @@ def drawing_feedback(
             k=int(k),
             room=current_room(),
         )
-        st.markdown(f"**Right?** The model read a **{int(prediction)}**.")
+        article, digit = a_digit(prediction).split()
+        st.markdown(f"**Right?** The model read {article} **{digit}**.")
         col_yes, col_no = st.columns([1, 3], vertical_alignment="bottom")
         col_yes.button(
-            f"✓ Yes, it's a {int(prediction)}",
+            f"✓ Yes, it's {a_digit(prediction)}",
             key=f"{key_prefix}_feedback_yes",
             on_click=_feedback_save,
             args=(state_key, digest, int(prediction), drawing),
             type="primary",
         )
         pick_key = f"{key_prefix}_feedback_true"
-        col_no.segmented_control(
+        # Pills wrap onto a second line on a phone (a segmented control clipped the 9).
+        col_no.pills(
             "No, I drew a …",
             [d for d in range(10) if d != int(prediction)],
             key=pick_key,

@@ -3,6 +3,7 @@ and the current-drawing contract between the Draw page and the teaching pages.""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 
@@ -20,6 +21,7 @@ from ..preprocess import (
     load_image,
     preprocess_steps,
 )
+from ..reading import a_digit
 from ..synthetic import sample_drawing
 from .resources import get_data
 
@@ -76,35 +78,121 @@ def drawing_steps(drawing, name: str | None = None) -> Steps | None:
     return None
 
 
-# A key of its own in the canvas's initial drawing, counting Clears: a new value makes
-# the canvas reload its (empty) initial drawing. Fabric.js copies unknown keys onto
-# its canvas object, so the name must not shadow any of Fabric's (such as "clear").
+# A key of its own in the canvas's initial drawing, counting reloads (Clear, Undo): a new
+# value makes the canvas load its initial drawing again. Fabric.js copies unknown keys
+# onto its canvas object, so the name must not shadow any of Fabric's (such as "clear").
 CLEARS_MARK = "mnistKnnClears"
 
+# streamlit-drawable-canvas shows its toolbar (undo, redo, edit, reset) over the
+# canvas's top-right corner, invisible until hovered: a touch that starts there never
+# reaches the canvas. The component has no switch for it and draws in a shadow root
+# that page styles cannot reach, so this script adds a rule to that shadow root.
+# Undo and Clear are Streamlit buttons under the canvas instead.
+HIDE_TOOLBAR = """<script>
+(() => {
+  if (window.mnistKnnHideToolbar) return;
+  window.mnistKnnHideToolbar = true;
+  const patch = () => {
+    for (const host of document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {
+      const root = host.shadowRoot;
+      if (root && !root.querySelector("style[data-mnist-knn]")) {
+        const style = document.createElement("style");
+        style.dataset.mnistKnn = "toolbar";
+        style.textContent = ".dc-toolbar { display: none !important; }";
+        root.appendChild(style);
+      }
+    }
+  };
+  patch();
+  setInterval(patch, 200);
+})();
+</script>"""
 
-def _clear_canvas(key: str, digest: str | None) -> None:
-    st.session_state[f"{key}_clears"] += 1
-    st.session_state[f"{key}_cleared"] = digest
+
+def _canvas_state(key: str) -> dict:
+    """The canvas's drawing as the app knows it, kept in session state across pages.
+
+    ``initial``: the drawing the canvas (re)loads (Fabric.js JSON, with
+    :data:`CLEARS_MARK`); ``objects`` and ``png``: its latest strokes and picture,
+    which a remounted canvas starts from; ``replaced``: the digest of the picture that
+    Clear or Undo replaced, which the canvas reports until it has loaded the new one.
+    """
+    return st.session_state.setdefault(
+        f"{key}_state",
+        {"initial": {"objects": [], CLEARS_MARK: 0}, "objects": [], "png": None, "replaced": None},
+    )
+
+
+def _sent(key: str) -> tuple[list, str | None] | None:
+    """The strokes and picture digest the canvas has sent last, or None if it has not.
+
+    Read in a button's callback this includes a stroke sent just before the click,
+    which the widgets rendered by the previous run do not know about yet.
+    """
+    try:
+        drawing = st.session_state[key]["drawing"]
+        url = drawing["data"]
+    except (KeyError, TypeError):
+        return None
+    if not url:
+        return None
+    png = base64.b64decode(url.split(";base64,", 1)[1])
+    return list((drawing.get("raw") or {}).get("objects") or []), _digest(png)
+
+
+def _digest(png: bytes | None) -> str | None:
+    return hashlib.sha256(png).hexdigest() if png else None
+
+
+def _reload(key: str, strokes: int | None) -> None:
+    """Reload the canvas with its first ``strokes`` strokes (None: all but the last)."""
+    state = _canvas_state(key)
+    objects, replaced = state["objects"], state["replaced"]
+    sent = _sent(key)
+    if sent is not None and sent[1] != state["replaced"]:
+        objects, replaced = sent
+    objects = objects[:strokes] if strokes is not None else objects[:-1]
+    state["initial"] = {"objects": objects, CLEARS_MARK: state["initial"][CLEARS_MARK] + 1}
+    state["objects"], state["png"], state["replaced"] = objects, None, replaced
+
+
+def forget_canvas(key: str) -> None:
+    """Drop the canvas component's own state while it is not on the page (e.g. Upload chosen).
+
+    Streamlit keeps a widget's last value through a run that ends in ``st.stop()``;
+    without this, a canvas mounted again would return the picture it had before
+    while showing its initial drawing. Its strokes stay in :func:`_canvas_state`.
+    """
+    if key in st.session_state:
+        del st.session_state[key]
 
 
 def drawing_canvas(key: str, brush: int) -> np.ndarray | None:
-    """A white canvas to draw a digit on, and a Clear button under it.
+    """A white canvas to draw a digit on, with Undo and Clear buttons under it.
 
-    Returns the drawing as the canvas's RGBA array (see :data:`CURRENT_DRAWING_KEY`),
+    Returns the drawing on screen as an RGBA array (see :data:`CURRENT_DRAWING_KEY`),
     or None while there is nothing to read (not drawn on yet, or just cleared).
 
-    Clear empties the canvas in place: the canvas keeps its key and is sent a new
-    empty initial drawing (see :data:`CLEARS_MARK`), which it loads and reports
-    back. A new key would mount a new component instead, and its stylesheet loads
-    after its canvases: for a moment (seconds on a busy machine) the drawing layer
-    sits below the white box and strokes made on the box are lost. Until the
-    cleared canvas reports back, the component still holds the drawing that was
-    on it when Clear was pressed; that one is recognised by its digest and ignored.
+    The drawing lives in session state, not only in the component: a canvas that is
+    mounted again (back from another page, or from Upload) starts with the last
+    strokes and returns their picture, so the answer beside it is about what is on
+    screen. Clear and Undo reload the canvas in place with fewer strokes (a new key
+    would mount a new component, whose stylesheet loads after its canvases: strokes
+    made meanwhile are lost). Until the reloaded canvas reports back, the component
+    still returns the replaced drawing, recognised by its digest and not read.
     """
     # Imported here: the component registers itself on import, which needs a running app.
     from streamlit_drawable_canvas import st_canvas
 
-    clears = st.session_state.setdefault(f"{key}_clears", 0)
+    state = _canvas_state(key)
+    if key not in st.session_state and state["objects"]:
+        # A new canvas (the page was left): it starts with the last drawing, and a
+        # canvas does not report its initial drawing, so its picture is the saved one.
+        state["initial"] = {
+            "objects": state["objects"],
+            CLEARS_MARK: state["initial"][CLEARS_MARK] + 1,
+        }
+    st.html(HIDE_TOOLBAR, unsafe_allow_javascript=True)
     canvas = st_canvas(
         stroke_width=brush,
         stroke_color="#000000",
@@ -112,24 +200,79 @@ def drawing_canvas(key: str, brush: int) -> np.ndarray | None:
         height=CANVAS,
         width=CANVAS,
         drawing_mode="freedraw",
-        initial_drawing={"objects": [], CLEARS_MARK: clears},
+        initial_drawing=state["initial"],
         return_image_data=True,
         key=key,
     )
     png = canvas.image_bytes
-    digest = hashlib.sha256(png).hexdigest() if png else None
-    st.button(
+    digest = _digest(png)
+    objects = list((canvas.json_data or {}).get("objects") or [])
+    if png is None or digest == state["replaced"]:
+        png = state["png"]  # the canvas shows its initial drawing still
+    else:
+        state["objects"], state["png"], state["replaced"] = objects, png, None
+    buttons = st.container(horizontal=True, gap="small")
+    buttons.button(
+        "Undo stroke",
+        key=f"{key}_undo",
+        icon=":material/undo:",
+        on_click=_reload,
+        args=(key, None),
+        disabled=not state["objects"],
+        help="Take back the last stroke.",
+    )
+    buttons.button(
         "Clear",
         key=f"{key}_clear",
         icon=":material/delete:",
-        on_click=_clear_canvas,
-        args=(key, digest),
-        help="Draw with the mouse or a finger. Undo and redo are in the canvas's "
-        "toolbar, which shows when you point at (or touch) the canvas.",
+        on_click=_reload,
+        args=(key, 0),
+        help="Empty the canvas and draw again (with the mouse, a pen or a finger).",
     )
-    if digest is None or digest == st.session_state.get(f"{key}_cleared"):
+    if png is None:
         return None
     return np.asarray(Image.open(io.BytesIO(png)))
+
+
+# The predicted digit, the biggest thing on the Draw page: readable from the back of a
+# classroom on a projector (160 px; the 28x28 image beside it is 142 px).
+PREDICTION_FONT_PX = 160
+_VERDICT_STYLE = {True: ("sure", "#177233", "#dff3e4"), False: ("not sure", "#8a4b00", "#fff1d6")}
+
+
+def big_prediction(label: int, sure: bool) -> None:
+    """The prediction as one big digit ("7", or "7?" when not sure) over its verdict."""
+    word, ink, paper = _VERDICT_STYLE[bool(sure)]
+    text = f"{int(label)}" if sure else f"{int(label)}?"
+    st.html(
+        f"""<div class="mnist-prediction" role="status" aria-label="Prediction: {text}, {word}"
+  style="display:flex;flex-direction:column;align-items:flex-start;gap:0.25rem">
+  <div style="font-size:1rem;opacity:0.75">Prediction</div>
+  <div class="mnist-prediction-digit" style="font-size:{PREDICTION_FONT_PX}px;line-height:0.9;
+    font-weight:700;font-variant-numeric:tabular-nums">{text}</div>
+  <div class="mnist-prediction-verdict" style="font-size:1.25rem;font-weight:600;color:{ink};
+    background:{paper};border-radius:0.5rem;padding:0.1rem 0.6rem">{word}</div>
+</div>""",
+        width="content",
+    )
+
+
+def compact_top(phone_order: tuple[str, ...] = ()) -> None:
+    """Less empty space above the page's title (Streamlit leaves 6rem), for short screens.
+
+    ``phone_order``: keys of the page's top-level containers, in the order a phone
+    (a screen under 700 px wide) shows them after the title, e.g. the canvas and its
+    answer first, the controls under them.
+    """
+    # The flex item of the page's column is the wrapper around the keyed container.
+    order = " ".join(
+        f"[data-testid='stLayoutWrapper']:has(> .st-key-{key}){{order:{i + 1}}}"
+        for i, key in enumerate(phone_order)
+    )
+    st.html(
+        "<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem !important}"
+        f"@media (max-width: 700px){{{order}}}</style>"
+    )
 
 
 def share_drawing(drawing) -> None:
@@ -225,8 +368,8 @@ def teaching_drawing(prefix: str) -> tuple[np.ndarray | None, str]:
         st.caption("Nothing drawn on the Draw page yet, so here is a test digit instead.")
     return (
         sample_drawing(digit, seed=int(index)),
-        f"Test digit #{index:,} (a **{label}**), redrawn at another size and place on a "
-        "280×280 canvas, as a hand might have drawn it.",
+        f"Test digit #{index:,} ({a_digit(label).replace(' ', ' **')}**), redrawn at another "
+        "size and place on a 280×280 canvas, as a hand might have drawn it.",
     )
 
 

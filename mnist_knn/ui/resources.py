@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import functools
 import operator
+import os
+import threading
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
@@ -73,12 +76,19 @@ def get_artifact(preset: str | None = None) -> Artifact:
         st.error(f"MNIST could not be loaded.\n\n{exc}")
         st.stop()
     problem = artifact_problem(preset, data)
+    # One element whether or not a build shows: the widgets below keep their place in the
+    # page, so the next run does not mount them anew (a drawing canvas would come back
+    # empty while its last picture is still read).
+    slot = st.empty()
     if problem:
-        build_visibly(
-            f"Building the **{preset}** model ({problem})…",
-            lambda progress: load_artifact(preset, data=data, progress=progress),
-            lambda artifact: f"Built the {preset} model in {artifact.meta['build_seconds']:.0f} s",
-        )
+        with slot.container():
+            build_visibly(
+                f"Building the **{preset}** model ({problem})…",
+                lambda progress: load_artifact(preset, data=data, progress=progress),
+                lambda artifact: (
+                    f"Built the {preset} model in {artifact.meta['build_seconds']:.0f} s"
+                ),
+            )
         _cached_artifact.clear()
         get_reference.clear()
         nearest.clear()
@@ -135,10 +145,13 @@ def preset_selector() -> str:
     )
 
 
-def digit_image(image: np.ndarray, scale: int = 4) -> np.ndarray:
-    """A 28x28 digit enlarged with nearest-neighbour pixels, dark ink on white, for st.image."""
-    big = np.kron(np.asarray(image, dtype=np.uint8), np.ones((scale, scale), dtype=np.uint8))
-    return 255 - big
+def digit_image(image: np.ndarray, scale: int = 4, frame: bool = False) -> np.ndarray:
+    """A 28x28 digit enlarged with nearest-neighbour pixels, dark ink on white, for st.image.
+
+    ``frame`` adds a one-pixel grey border: where the 28x28 field ends on a white page.
+    """
+    big = 255 - np.kron(np.asarray(image, dtype=np.uint8), np.ones((scale, scale), np.uint8))
+    return np.pad(big, 1, constant_values=190) if frame else big
 
 
 @st.cache_resource(show_spinner=False)
@@ -226,3 +239,93 @@ def get_digit_map() -> DigitMap:
         )
         _cached_map.clear()
     return _cached_map(mtime(map_path()))
+
+
+# ------------------------------------------------------------------ background builds
+
+#: Set to 0 to build nothing at server start (the tests do: they build on demand).
+BACKGROUND_ENV = "MNIST_KNN_BACKGROUND"
+
+
+@dataclass
+class BackgroundBuild:
+    """One slow artifact built by the server's background thread; read by the pages."""
+
+    name: str  # "digit map", "tuning", "comparison"
+    state: str = "waiting"  # waiting, building, done, failed
+    fraction: float = 0.0
+    text: str = "waiting for the builds before it"
+    error: str = ""
+
+
+# The slow artifacts, in the order the server builds them at start: each is what a first
+# visitor of its page would otherwise wait for (t-SNE about a minute, the comparison two).
+_BACKGROUND = {
+    "digit map": lambda data, progress: load_map(data, progress=progress),
+    "tuning": lambda data, progress: load_tuning(DEFAULT_PRESET, data=data, progress=progress),
+    "comparison": lambda data, progress: load_comparison(data, progress=progress),
+}
+
+
+def _build_in_background(builds: dict[str, BackgroundBuild]) -> None:
+    from threadpoolctl import threadpool_limits
+
+    # One BLAS thread: the pages' own work (a drawing's search) keeps the other core.
+    with threadpool_limits(1), warnings.catch_warnings():
+        warnings.simplefilter("ignore", StaleArtifactWarning)
+        data = load_mnist()
+        for name, build in _BACKGROUND.items():
+            status = builds[name]
+            status.state, status.text = "building", "starting"
+
+            def progress(fraction, text, status=status):
+                status.fraction, status.text = min(float(fraction), 1.0), text
+
+            try:
+                build(data, progress)
+            except Exception as exc:  # reported on the page, which can still build it itself
+                status.state, status.error = "failed", f"{type(exc).__name__}: {exc}"
+                continue
+            status.state, status.fraction, status.text = "done", 1.0, "done"
+
+
+@st.cache_resource(show_spinner=False)
+def start_background_builds() -> dict[str, BackgroundBuild]:
+    """Start (once per server) the thread that builds the slow artifacts; their progress.
+
+    Does nothing when ``$MNIST_KNN_BACKGROUND`` is 0 (an empty dict).
+    """
+    if os.environ.get(BACKGROUND_ENV, "1") == "0":
+        return {}
+    builds = {name: BackgroundBuild(name) for name in _BACKGROUND}
+    threading.Thread(
+        target=_build_in_background, args=(builds,), name="mnist-knn-builds", daemon=True
+    ).start()
+    return builds
+
+
+def background_build(name: str) -> BackgroundBuild | None:
+    """The background build of ``name`` while it is still to finish, else None."""
+    build = start_background_builds().get(name)
+    return build if build is not None and build.state in ("waiting", "building") else None
+
+
+def wait_for_background(name: str) -> None:
+    """If the server is building ``name`` in the background, show its progress live and stop
+    the page; it reruns by itself once the build is done (so no "not built" note stays)."""
+    build = background_build(name)
+    if build is None:
+        return
+
+    @st.fragment(run_every=1.0)
+    def progress() -> None:
+        if build.state not in ("waiting", "building"):
+            st.rerun(scope="app")
+        st.progress(build.fraction, text=f"Building the {name} in the background: {build.text}")
+
+    st.info(
+        f"The server started building the **{name}** when it started; this page shows it "
+        "as soon as it is ready."
+    )
+    progress()
+    st.stop()

@@ -42,9 +42,9 @@ def draw_and_answer(digit: int, seed: int, correct: bool) -> tuple[int, int]:
         answer = read
         at.button(key="test_feedback_yes").click().run()
     else:
-        at.segmented_control(key="test_feedback_true").set_value(answer).run()
+        at.pills(key="test_feedback_true").set_value(answer).run()
     assert not at.exception
-    assert f"Saved as a **{answer}**" in at.success[0].value
+    assert f"Saved as {'an' if answer == 8 else 'a'} **{answer}**" in at.success[0].value
     return read, answer
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from mnist_knn import ui
 from mnist_knn.synthetic import SEVEN, ZERO, stroke_image
 from tests.support.apptest import open_page
 
@@ -23,6 +25,15 @@ def draw_page():
     return open_page("draw", 120)
 
 
+def prediction(at: AppTest) -> tuple[str, str] | None:
+    """The Draw page's big prediction, ("7", "sure") or ("7?", "not sure"), or None."""
+    for element in at.get("html"):
+        found = re.search(r'aria-label="Prediction: (\S+), ([a-z ]+)"', element.proto.body)
+        if found:
+            return found.group(1), found.group(2)
+    return None
+
+
 def upload(at: AppTest, name: str, content: bytes, mime: str = "image/png") -> AppTest:
     at.segmented_control(key="draw_source").set_value("Upload").run()
     at.file_uploader(key="draw_upload").set_value((name, content, mime)).run()
@@ -32,11 +43,13 @@ def upload(at: AppTest, name: str, content: bytes, mime: str = "image/png") -> A
 
 def test_blank_canvas_prompts_to_draw_without_a_prediction(draw_page):
     at = draw_page
-    assert at.title[0].value == "✏️ Draw a digit"
+    assert at.title[0].value == "Draw a digit"
     assert "Draw a digit" in at.info[0].value
-    assert len(at.metric) == 0 and len(at.error) == 0
+    assert prediction(at) is None and len(at.error) == 0
     assert at.button(key="draw_canvas_clear").label == "Clear"
-    # Sidebar controls, with the preset's k and weighting and the derived brush.
+    assert at.button(key="draw_canvas_undo").label == "Undo stroke"
+    assert at.button(key="draw_canvas_undo").disabled  # nothing to take back
+    # The controls above the canvas, with the preset's k and weighting and the derived brush.
     assert at.slider(key="draw_k").value == 4
     assert at.radio(key="draw_weights").value == "distance"
     assert at.slider(key="draw_brush").value == 23
@@ -44,17 +57,48 @@ def test_blank_canvas_prompts_to_draw_without_a_prediction(draw_page):
 
 def test_clear_reloads_the_canvas_in_place(draw_page):
     at = draw_page
-    before = at.session_state["draw_canvas_clears"]
+    before = at.session_state["draw_canvas_state"]["initial"][ui.CLEARS_MARK]
     at.button(key="draw_canvas_clear").click().run()
-    assert at.session_state["draw_canvas_clears"] == before + 1
-    assert at.session_state["draw_canvas_cleared"] is None  # nothing was drawn
+    state = at.session_state["draw_canvas_state"]
+    assert state["initial"] == {"objects": [], ui.CLEARS_MARK: before + 1}
+    assert state["replaced"] is None  # nothing was drawn
     assert "Draw a digit" in at.info[0].value
+
+
+def test_a_drawing_kept_from_an_earlier_visit_is_restored_and_read(draw_page):
+    """A canvas mounted again (back from another page or from Upload) starts with the last
+    strokes, and the page reads their picture, not an empty canvas."""
+    at = draw_page
+    seven = png(stroke_image(SEVEN, width=23))
+    stroke = {"type": "path", "path": [["M", 84, 70], ["L", 196, 70], ["L", 126, 224]]}
+    at.session_state["draw_canvas_state"] = {
+        "initial": {"objects": [], ui.CLEARS_MARK: 3},
+        "objects": [stroke],
+        "png": seven,
+        "replaced": None,
+    }
+    at.segmented_control(key="draw_source").set_value("Upload").run()
+    assert prediction(at) is None  # the drawing is not on screen
+    at.segmented_control(key="draw_source").set_value("Draw").run()
+    assert not at.exception
+    assert at.session_state["draw_canvas_state"]["initial"] == {
+        "objects": [stroke],
+        ui.CLEARS_MARK: 4,
+    }
+    assert prediction(at) == ("7", "sure")
+    assert not at.button(key="draw_canvas_undo").disabled
+
+
+def test_upload_mode_without_a_file_shows_no_answer(draw_page):
+    at = draw_page
+    at.segmented_control(key="draw_source").set_value("Upload").run()
+    assert prediction(at) is None
+    assert "Upload a picture" in at.info[0].value
 
 
 def test_uploaded_seven_is_predicted_with_neighbours_and_chart(draw_page):
     at = upload(draw_page, "seven.png", png(stroke_image(SEVEN, width=23)))
-    metric = at.metric[0]
-    assert (metric.label, metric.value, metric.delta) == ("Prediction", "7", "sure")
+    assert prediction(at) == ("7", "sure")
     assert at.success[0].value == "All 4 nearest training digits are 7s."
     images = at.get("image")
     captions = [c for img in images for c in img.captions]
@@ -70,12 +114,12 @@ def test_uploaded_seven_is_predicted_with_neighbours_and_chart(draw_page):
 def test_k_and_weights_re_classify_immediately(draw_page):
     at = upload(draw_page, "zero.png", png(stroke_image(ZERO, width=23)))
     at.slider(key="draw_k").set_value(1).run()
-    assert at.metric[0].value == "0"
+    assert prediction(at)[0] == "0"
     assert "#### Why: the 1 training digit closest to yours" in [m.value for m in at.markdown]
     assert len([c for img in at.get("image") for c in img.captions if "· dist" in c]) == 1
     at.slider(key="draw_k").set_value(9)
     at.radio(key="draw_weights").set_value("uniform").run()
-    assert at.metric[0].value == "0"
+    assert prediction(at)[0] == "0"
     vote = at.caption[-1].value
     assert vote.startswith("Vote: **0** ×") and "Each neighbour counts once." in vote
     assert len([c for img in at.get("image") for c in img.captions if "· dist" in c]) == 9
@@ -85,13 +129,13 @@ def test_an_unreadable_upload_names_the_file(draw_page):
     at = upload(draw_page, "notes.png", b"these are my notes, not a picture")
     assert len(at.error) == 1
     assert at.error[0].value.startswith("notes.png: not a readable image; upload a PNG")
-    assert len(at.metric) == 0
+    assert prediction(at) is None
 
 
 def test_a_blank_upload_finds_no_digit(draw_page):
     at = upload(draw_page, "blank.png", png(Image.new("RGB", (64, 64), "white")))
     assert at.warning[0].value == "blank.png: no digit found, the picture looks blank."
-    assert len(at.metric) == 0 and len(at.error) == 0
+    assert prediction(at) is None and len(at.error) == 0
 
 
 def covered_canvas_script():

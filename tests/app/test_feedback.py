@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from mnist_knn import to_mnist, ui
 from mnist_knn.classroom.store import DrawingStore
+from mnist_knn.reading import a_digit
 from mnist_knn.synthetic import hand_drawing
 from tests.support.paths import FEEDBACK_APP as APP
 
@@ -41,7 +42,7 @@ def predicted(at: AppTest) -> int:
 def test_yes_saves_the_drawing_once_with_everything(store_path):
     at = run_app(7, room="5B 'quoted' 🦄")
     label = predicted(at)
-    assert at.button(key="test_feedback_yes").label == f"✓ Yes, it's a {label}"
+    assert at.button(key="test_feedback_yes").label == f"✓ Yes, it's {a_digit(label)}"
     at.button(key="test_feedback_yes").click().run()
     assert not at.exception
     store = DrawingStore(store_path)
@@ -56,7 +57,8 @@ def test_yes_saves_the_drawing_once_with_everything(store_path):
     assert got.room[0] == "5B 'quoted' 🦄" and got.preset[0] == "default" and got.k[0] == 4
     assert got.proba[0].argmax() == label and got.proba[0].sum() == pytest.approx(1)
     assert len(got.session_id[0]) == 32
-    assert "Saved as a" in at.success[0].value
+    article = "an" if label == 8 else "a"
+    assert f"Saved as {article} **{label}**" in at.success[0].value
     # Rerunning (a new k, a resize...) does not save the same drawing again.
     at.run()
     assert store.count() == 1
@@ -66,7 +68,7 @@ def test_yes_saves_the_drawing_once_with_everything(store_path):
 def test_picking_the_true_digit_saves_it_and_undo_removes_it(store_path):
     at = run_app(4, seed=2)
     label = predicted(at)
-    choice = at.segmented_control(key="test_feedback_true")
+    choice = at.pills(key="test_feedback_true")
     assert label not in choice.options and len(choice.options) == 9
     wrong = next(d for d in range(10) if d != label)
     choice.set_value(wrong).run()

@@ -7,7 +7,7 @@ import pytest
 
 from mnist_knn import reading as rd
 from mnist_knn.preprocess import EmptyDrawingError, preprocess_steps
-from mnist_knn.synthetic import ONE, stroke_image
+from mnist_knn.synthetic import CORNER_DIGITS, ONE, stroke_image, strokes_image
 from mnist_knn.trained import load_artifact
 
 
@@ -54,3 +54,10 @@ def test_a_tiny_one_in_a_corner_is_scaled_up_and_read(artifact):
     rows, cols = np.nonzero(reading.image > 64)
     assert rows.min() >= 3 and rows.max() <= 24  # MNIST's 20-pixel box, centred
     assert abs(cols.mean() - 13.5) < 3
+
+
+@pytest.mark.parametrize(("corner", "digit", "points"), CORNER_DIGITS)
+def test_digits_drawn_from_the_corners_read_right(artifact, corner, digit, points):
+    """The browser test draws these (a stroke starting in each corner) at five screen sizes."""
+    reading = read(artifact, strokes_image([points], width=23))
+    assert (reading.label, reading.verdict.sure) == (digit, True), corner

@@ -170,3 +170,7 @@ def test_probability_bars_has_ten_bars_and_highlights_the_prediction():
 def test_probability_bars_refuses_the_wrong_length():
     with pytest.raises(ValueError, match="10 probabilities"):
         charts.probability_bars([0.5, 0.5])
+
+
+def test_a_digit_takes_an_before_eight():
+    assert [rd.a_digit(d) for d in (0, 7, 8)] == ["a 0", "a 7", "an 8"]

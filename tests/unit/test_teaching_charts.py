@@ -85,9 +85,10 @@ def test_accuracy_vs_time():
     assert list(others.x) == [0.2, 1.7] and list(others.y) == [0.92, 0.967]
     assert others.marker.size[1] == 48  # the largest model
     assert fig.layout.xaxis.type == "log"
-    # Labels alternate below/above by accuracy rank: LR (0) below, RF (1) above, KNN (2) below.
-    assert list(others.textposition) == ["bottom center", "top center"]
-    assert knn.textposition == ("bottom center",)
+    # Three models far apart: every label above its point, the leftmost's to the right
+    # (inside the chart), the others centred (see label_positions).
+    assert list(others.textposition) == ["top right", "top center"]
+    assert knn.textposition[0].startswith("top")
 
 
 def test_ink_uris_are_transparent_pngs():
@@ -132,3 +133,20 @@ def test_clicked_row_reads_either_customdata_form():
     assert charts.clicked_row({"customdata": [12, 3456]}) == 12
     assert charts.clicked_row({"customdata": {"0": 2391, "1": 35717}}) == 2391  # WebGL
     assert charts.clicked_row({"x": 1.0, "y": 2.0}) is None  # the star has none
+
+
+def test_labels_of_close_models_go_apart_and_far_ones_above():
+    from mnist_knn.charts.learn import label_positions
+
+    # best and baseline nearly on top of each other, a third far away.
+    where = label_positions([1.0, 1.02, 0.0, 2.0], [0.987, 0.984, 0.90, 0.95])
+    assert where[0].startswith("top") and where[1].startswith("bottom")
+    assert where[0] != where[1]
+    # At the chart's edges the labels go inward.
+    assert where[2] == "top right" and where[3] == "top left"
+
+
+def test_digit_colours_are_ten_different_ones():
+    from mnist_knn.charts.learn import DIGIT_COLOURS
+
+    assert len(set(DIGIT_COLOURS[:10])) == 10
