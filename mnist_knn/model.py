@@ -200,21 +200,21 @@ class KNNPipeline(Pipeline):
 
     def predict(self, X, **params):
         """Labels (n,) of images ``X`` (n, 28, 28) uint8."""
-        if self.rerank and not params:
-            return self.search(X).labels
-        if params:
-            return super().predict(X, **params)
-        with one_thread_if_small(X):
-            return self.steps[-1][1].predict(self.features(X))
+        return self._answer(X, "predict", "labels", params)
 
     def predict_proba(self, X, **params):
         """Vote shares (n, 10) of images ``X`` (n, 28, 28) uint8."""
-        if self.rerank and not params:
-            return self.search(X).proba
+        return self._answer(X, "predict_proba", "proba", params)
+
+    def _answer(self, X, method: str, field: str, params: dict):
+        # Pipeline's own path only for its routed parameters; a re-ranking model answers
+        # from its re-ranked search; otherwise the KNN votes on the features directly.
         if params:
-            return super().predict_proba(X, **params)
+            return getattr(super(), method)(X, **params)
+        if self.rerank:
+            return getattr(self.search(X), field)
         with one_thread_if_small(X):
-            return self.steps[-1][1].predict_proba(self.features(X))
+            return getattr(self.steps[-1][1], method)(self.features(X))
 
     def kneighbors(self, X, n_neighbors=None, return_distance=True):
         """Distances and indices of the nearest neighbours of ``X`` in the training set.

@@ -7,28 +7,18 @@ import gzip
 import io
 import zipfile
 
-import numpy as np
 import pytest
 
 from mnist_knn.__main__ import main
 from mnist_knn.classroom.exchange import IDX_IMAGES, IDX_LABELS, read_export
 from mnist_knn.classroom.store import DrawingStore
+from tests.support.drawing_checks import save_random
 
 
 @pytest.fixture
 def store(tmp_path):
     store = DrawingStore(tmp_path / "class.sqlite")
-    rng = np.random.default_rng(0)
-    for i in range(6):
-        store.save(
-            rng.integers(0, 256, (28, 28), dtype=np.uint8),
-            true_label=i,
-            predicted=i,
-            proba=np.eye(10)[i],
-            preset="default",
-            k=4,
-            room="5B" if i < 4 else "6C",
-        )
+    save_random(store, ["5B"] * 4 + ["6C"] * 2)
     return store
 
 

@@ -24,6 +24,7 @@ from mnist_knn.classroom.exchange import (
 )
 from mnist_knn.classroom.limits import MAX_IMPORT_DRAWINGS
 from mnist_knn.classroom.store import DrawingStore
+from tests.support.drawing_checks import save_random
 
 pytest_plugins = ["tests.support.store_fixtures"]
 
@@ -37,19 +38,12 @@ def classify(images):
 def small(tmp_path):
     """Three saved drawings, read back (with their PNGs)."""
     store = DrawingStore(tmp_path / "d.sqlite")
-    rng = np.random.default_rng(0)
-    for i in range(3):
-        store.save(
-            rng.integers(0, 256, (28, 28), dtype=np.uint8),
-            true_label=i,
-            predicted=i,
-            proba=np.eye(10)[i],
-            preset="default",
-            k=4,
-            room="5B",
-            session_id=f"s{i}",
-            canvas_png=b"\x89PNG" + bytes([i]) * 20,
-        )
+    save_random(
+        store,
+        ["5B"] * 3,
+        session_id=lambda i: f"s{i}",
+        canvas_png=lambda i: b"\x89PNG" + bytes([i]) * 20,
+    )
     return store.query(with_png=True)
 
 
