@@ -12,7 +12,8 @@ st.session_state.setdefault("compare_models_metric", "accuracy")
 
 @ui.cache_data(max_entries=64, show_spinner="Asking every model…")
 def answers(comparison, digit: np.ndarray) -> list[dict]:
-    models = ui.get_comparison(models=True).models
+    loaded = ui.get_comparison(models=True)
+    models = dict(loaded.models) if loaded else {}  # none if a stored model is damaged
     models |= {compare.knn_name(p): m for p, m in ui.fresh_knn_models().items()}
     return compare.classify_all(models, ui.get_comparison().rows, digit)
 
@@ -95,6 +96,11 @@ drawing, digit, caption = ui.teaching_digit("compare_models", "classify")
 if digit is None:
     (st.info if drawing is None else st.warning)(caption)
     st.stop()
+if error := ui.comparison_error(models=True):
+    st.warning(
+        f"The stored models could not be loaded: {error}. Rebuild them with "
+        "`python -m mnist_knn compare --force`; the KNN presets still answer below."
+    )
 votes = answers(comparison, digit)
 picture, right = st.columns([1, 3])
 picture.image(ui.digit_image(digit, 5), caption="What every model receives")

@@ -365,6 +365,11 @@ def load_mnist(*, download: bool = True, progress: Progress | None = None) -> Mn
             raise ValueError(
                 f"{folder}: {len(images)} {split} images but labels of shape {labels.shape}"
             )
+        if labels.size and int(labels.max()) > 9:  # uint8: never below 0
+            raise ValueError(
+                f"{folder}: the {split} labels hold {int(labels.max())}, not a digit 0-9; "
+                "these are not MNIST's label files"
+            )
     return Mnist(
         arrays["train_images"],
         arrays["train_labels"],

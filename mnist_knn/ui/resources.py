@@ -179,11 +179,13 @@ def explain_drawing(preset: str, image: np.ndarray, k: int, weights: str) -> rea
 
 
 @st.cache_resource(show_spinner="Loading the compared models…")
-def _cached_comparison(stamp: int, models: bool) -> Comparison | None:
+def _cached_comparison(stamp: int, models: bool) -> tuple[Comparison | None, str | None]:
     try:
-        return read_comparison(get_data(), models=models)
-    except (FileNotFoundError, ValueError):
-        return None
+        return read_comparison(get_data(), models=models), None
+    except FileNotFoundError:
+        return None, "not built yet"
+    except ValueError as exc:  # damaged, stale, or a stored model fails its checks
+        return None, str(exc)
 
 
 def get_comparison(models: bool = False) -> Comparison | None:
@@ -193,7 +195,13 @@ def get_comparison(models: bool = False) -> Comparison | None:
     run while the app is up is picked up on the next page view. Without models it
     is read in milliseconds; the models take seconds (the forest), once per server.
     """
-    return _cached_comparison(mtime(compare_path()), models)
+    return _cached_comparison(mtime(compare_path()), models)[0]
+
+
+def comparison_error(models: bool = True) -> str | None:
+    """Why :func:`get_comparison` gives None (e.g. a stored model file that was tampered
+    with), for people; None when it loads."""
+    return _cached_comparison(mtime(compare_path()), models)[1]
 
 
 def build_comparison() -> Comparison:

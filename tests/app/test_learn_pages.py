@@ -6,6 +6,7 @@ import io
 
 import numpy as np
 import pytest
+import streamlit as st
 
 from mnist_knn import load_mnist, ui
 from mnist_knn.evaluation import digit_map
@@ -147,6 +148,23 @@ def test_compare_models_builds_on_request_then_shows_the_table(models_dir):
     assert not again.info or not any("compare`" in i.value for i in again.info)
     assert frame(again, "errors").equals(table)
     assert frame(again, "probability")["prediction"].tolist().count("1") >= 6
+    # A tampered model file (same size, other bytes) is a message, not a traceback: the
+    # table still shows, the KNN presets still answer, the forest says "not built".
+    forest = models_dir / "compare-random_forest.skops"
+    raw = bytearray(forest.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    forest.write_bytes(bytes(raw))
+    st.cache_resource.clear()  # as a restarted server: nothing loaded or cached yet
+    st.cache_data.clear()
+    tampered = open_page(
+        "compare_models", **{ui.CURRENT_DRAWING_KEY: np.asarray(stroke_image(ONE))}
+    )
+    assert any(
+        "could not be loaded" in w.value and "compare-random_forest.skops" in w.value
+        for w in tampered.warning
+    )
+    answered = frame(tampered, "probability").set_index("model")["prediction"]
+    assert answered["Random forest"] == "not built" and answered["KNN (default)"] == "1"
 
 
 # ------------------------------------------------------------------ Digit map

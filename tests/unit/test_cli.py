@@ -80,3 +80,23 @@ def test_predict_says_when_it_is_not_sure(tmp_path, capsys):
     assert line["sure"] is False and "far from every training digit" in line["reason"]
     assert main(["predict", str(path)]) == 0
     assert ", not sure: This drawing is far from every training digit" in capsys.readouterr().out
+
+
+def test_train_on_labels_outside_0_to_9_is_a_message(tmp_path, monkeypatch, models_dir, capsys):
+    from mnist_knn import data as mnist_data
+
+    data = mnist_data.load_mnist(download=False)
+    labels = data.y_train.copy()
+    labels[5] = 10  # not a digit
+    arrays = {
+        "train_images": data.x_train,
+        "train_labels": labels,
+        "test_images": data.x_test,
+        "test_labels": data.y_test,
+    }
+    for key, (stem, _, _) in mnist_data.MNIST_FILES.items():
+        mnist_data.write_idx(tmp_path / f"{stem}.gz", arrays[key])
+    monkeypatch.setenv("MNIST_DIR", str(tmp_path))
+    assert main(["train"]) == 2
+    err = capsys.readouterr().err
+    assert "train labels hold 10, not a digit 0-9" in err and "Traceback" not in err
