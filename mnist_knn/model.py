@@ -143,11 +143,15 @@ class KNNPipeline(Pipeline):
             origin = np.concatenate([origin, extra_origin])
         names = [name for name, _ in self.steps]
         if "augment" not in names:
-            super().fit(X, y)
+            if self.rerank:  # keep the images the flatten step receives: made once, here
+                at = names.index("flatten")
+                images = self[:at].fit_transform(X, y) if at else X
+                Pipeline(self.steps[at:]).fit(images, y)
+                self.rerank_images_ = as_images(images).reshape(len(images), -1)
+            else:
+                super().fit(X, y)
             self.train_labels_ = np.asarray(y, dtype=np.uint8)
             self.source_index_ = origin
-            if self.rerank:
-                self.rerank_images_ = self._image_stage(X)
             return self
         # The augmented copies are made from the training images after the steps
         # before "augment"; everything after it is fitted on the enlarged set.

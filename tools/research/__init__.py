@@ -1,8 +1,9 @@
-"""Measured ideas for reading real drawings, not yet in the app (docs/real-drawings.md).
+"""Measured ideas for reading real drawings that are not (yet) in the app.
 
-Two-sided tangent distance re-ranking (:mod:`.tangent`), training-set augmentation toward
-drawn styles such as slashed zeros (:mod:`.augment`), and a three-signal "not sure"
-verdict (:mod:`.verdict`): the pieces behind docs/real-drawings.md's recipe, which raised
-held-out writers from 93.0-94.4% to 95.8-97.2% and MNIST's 5-fold CV from 98.64% to
-99.06%. They are the starting point for moving that recipe into the library (issues 13, 14).
+docs/real-drawings.md describes the recipe they were part of. Its tangent-distance
+re-ranking and slashed zeros are now in the library (mnist_knn/tangent.py, styles.py: the
+`best` preset); what is left here: the other drawn styles tried (:mod:`.augment`: European
+ones, crossed sevens, stroke and elastic variants, none of which helped) and the
+three-signal "not sure" verdict (:mod:`.verdict`), the starting point for issue 13's
+verdict.
 """
