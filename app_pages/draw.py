@@ -84,17 +84,20 @@ if steps is None:
     )
     st.stop()
 
-reading = ui.explain_drawing(preset, steps.result, k, weights)
+reading = ui.explain_drawing(preset, steps.result, k, weights, steps.stroke)
 verdict = reading.verdict
 with answer:
-    ui.big_prediction(reading.label, verdict.sure)
+    ui.big_prediction(reading.label, verdict.sure, verdict.runner_up)
     st.image(
         ui.digit_image(reading.image, 5, frame=True),
         caption="What the model sees: 28×28 pixels",
         width=142,
     )
 with row.container(width=340):
-    (st.success if verdict.sure else st.warning)(verdict.reason)
+    if verdict.sure:
+        st.success(verdict.reason)
+    else:
+        st.warning(f"{verdict.reason}\n\n**What helps:** {verdict.advice}")
     st.plotly_chart(
         charts.evaluation.probability_bars(reading.proba, reading.label, height=220),
         key="draw_proba",

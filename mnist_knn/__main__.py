@@ -81,7 +81,7 @@ def cmd_predict(args) -> int:
     artifact = _artifact(args.preset)
     # Each file is read as the Draw page reads a drawing: one search, the preset's vote,
     # and the same verdict ("sure", or not sure and why).
-    reference = Reference.from_evaluation(artifact.evaluation)
+    reference = Reference.from_artifact(artifact)
     spec = artifact.preset
     failed = 0
     for path in args.files:
@@ -106,6 +106,8 @@ def cmd_predict(args) -> int:
                         "probabilities": proba,
                         "sure": verdict.sure,
                         "reason": verdict.reason,
+                        "runner_up": verdict.runner_up,
+                        "advice": verdict.advice,
                     }
                 )
             )

@@ -44,7 +44,7 @@ def _model_and_digits(args, data):
     else:
         artifact = load_artifact(args.preset, data=data)
         model, x, y = artifact.model, data.x_test, data.y_test
-        reference = reading.Reference.from_evaluation(artifact.evaluation)
+        reference = reading.Reference.from_artifact(artifact)
     n = min(args.n, len(x)) if args.n else len(x)
     return model, x[:n], y[:n], reference
 

@@ -108,7 +108,7 @@ def main() -> None:
     labels = json.loads((args.folder / "labels.json").read_text())
     names = sorted(labels)[: args.limit or None]
     artifact = load_artifact()
-    reference = Reference.from_evaluation(artifact.evaluation)
+    reference = Reference.from_artifact(artifact)
     right = dict.fromkeys(CONDITIONS, 0)
     failed = dict.fromkeys(CONDITIONS, 0)
     for i, name in enumerate(names):

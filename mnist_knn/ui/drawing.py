@@ -240,9 +240,12 @@ PREDICTION_FONT_PX = 160
 _VERDICT_STYLE = {True: ("sure", "#177233", "#dff3e4"), False: ("not sure", "#8a4b00", "#fff1d6")}
 
 
-def big_prediction(label: int, sure: bool) -> None:
-    """The prediction as one big digit ("7", or "7?" when not sure) over its verdict."""
+def big_prediction(label: int, sure: bool, runner_up: int | None = None) -> None:
+    """The prediction as one big digit ("7", or "7?" when not sure) over its verdict
+    ("not sure: or a 1?" when the other digit it might be is known)."""
     word, ink, paper = _VERDICT_STYLE[bool(sure)]
+    if not sure and runner_up is not None:
+        word = f"not sure: or {a_digit(runner_up)}?"
     text = f"{int(label)}" if sure else f"{int(label)}?"
     st.html(
         f"""<div class="mnist-prediction" role="status" aria-label="Prediction: {text}, {word}"

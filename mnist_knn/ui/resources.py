@@ -160,7 +160,7 @@ def get_reference(preset: str) -> reading.Reference:
 
     Call :func:`get_artifact` first: it builds the model with visible progress.
     """
-    return reading.Reference.from_evaluation(_cached_artifact(preset).evaluation)
+    return reading.Reference.from_artifact(_cached_artifact(preset))
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -173,9 +173,14 @@ def nearest(preset: str, image: np.ndarray) -> Neighbours:
     return reading.search(_cached_artifact(preset).model, image)
 
 
-def explain_drawing(preset: str, image: np.ndarray, k: int, weights: str) -> reading.Reading:
-    """The vote of ``k`` neighbours of a 28x28 image, explained; the search itself is cached."""
-    return reading.read(nearest(preset, image), k, weights, get_reference(preset), image)
+def explain_drawing(
+    preset: str, image: np.ndarray, k: int, weights: str, stroke: float | None = None
+) -> reading.Reading:
+    """The vote of ``k`` neighbours of a 28x28 image, explained; the search itself is cached.
+
+    ``stroke``: the drawing's stroke width as drawn (``Steps.stroke``), for the verdict.
+    """
+    return reading.read(nearest(preset, image), k, weights, get_reference(preset), image, stroke)
 
 
 @st.cache_resource(show_spinner="Loading the compared models…")

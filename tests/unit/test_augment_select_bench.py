@@ -102,5 +102,6 @@ def test_bench_drawn_reads_real_drawings_as_the_draw_page(monkeypatch):
         assert row["n"] == 20 and 0.3 <= row["accuracy"] <= 1
         assert 0 <= row["not_sure"] <= 1 and len(row["per_digit"]) == 10
         assert row["p50_ms"] > 0
+        assert 0 < row["held_n"] < row["n"] and 0 <= row["held_accuracy"] <= 1
     table = drawn_table(rows)
     assert table.count("| `default` |") == 4 and "transparent, default brush" in table

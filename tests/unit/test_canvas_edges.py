@@ -21,7 +21,7 @@ def read(artifact, image) -> rd.Reading:
     steps = preprocess_steps(np.asarray(image))
     reference = rd.Reference.from_evaluation(artifact.evaluation)
     found = rd.search(artifact.model, steps.result)
-    return rd.read(found, 4, "distance", reference, steps.result)
+    return rd.read(found, 4, "distance", reference, steps.result, steps.stroke)
 
 
 def test_a_blank_canvas_is_empty_not_an_error():
@@ -33,8 +33,9 @@ def test_a_blank_canvas_is_empty_not_an_error():
 def test_a_single_dot_is_read_but_not_sure(artifact):
     reading = read(artifact, stroke_image([(0.5, 0.5), (0.5, 0.5)], width=23))
     assert reading.label in range(10)
-    assert not reading.verdict.sure
-    assert reading.verdict.reason
+    assert not reading.verdict.sure and reading.verdict.kind == "blot"
+    assert reading.verdict.reason.startswith("This is a dot or a blot rather than a line")
+    assert "with a line rather than a tap" in reading.verdict.advice
 
 
 def test_a_line_across_the_whole_canvas_gets_a_reading_with_its_reason(artifact):

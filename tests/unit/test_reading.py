@@ -47,6 +47,12 @@ def test_reference_from_an_evaluation_uses_the_nearest_distances(artifact):
         rd.Reference.from_distances([])
 
 
+def test_reference_from_an_artifact_uses_the_margin_only_when_re_ranked(artifact):
+    ref = rd.Reference.from_artifact(artifact)
+    assert ref.far == rd.Reference.from_evaluation(artifact.evaluation).far
+    assert ref.margin == (rd.MARGIN if artifact.preset.rerank else None)
+
+
 # ------------------------------------------------------------------ read: vote, tally, verdict
 
 
@@ -65,8 +71,56 @@ def test_changing_k_re_votes_the_same_neighbours():
     three = rd.read(neighbours, 3, "distance", REFERENCE)
     assert three.label == 1 and three.k == 3 and len(three.ind) == 3
     assert [(d, n) for d, n, _ in three.tally] == [(1, 2), (7, 1)]
-    assert three.verdict.sure
-    assert three.verdict.reason.startswith("2 of the 3 nearest training digits are 1s")
+    # 1 holds (1/1.1 + 1/1.2) / (1 + 1/1.1 + 1/1.2) = 64% of the vote: under SURE_SHARE.
+    assert three.proba[1] == pytest.approx(0.6353, abs=1e-4)
+    assert not three.verdict.sure and three.verdict.kind == "split"
+    assert three.verdict.runner_up == 7
+    assert "It looks like a 1 or a 7." in three.verdict.reason
+    assert three.verdict.advice == rd.ADVICE[frozenset({1, 7})]
+    five = found([1, 1.1, 1.2, 1.3, 1.4, 9], [1, 1, 1, 1, 7, 7])
+    four = rd.read(five, 4, "distance", REFERENCE)
+    assert four.verdict.sure and four.verdict.runner_up is None and four.verdict.advice == ""
+
+
+def test_most_but_not_all_neighbours_agreeing_is_sure_above_the_share():
+    reading = rd.read(found([1, 1.1, 1.2, 9, 9.5], [1, 1, 1, 7, 7]), 4, "distance", REFERENCE)
+    assert reading.proba[1] > rd.SURE_SHARE
+    assert reading.verdict.sure
+    assert reading.verdict.reason == (
+        f"3 of the 4 nearest training digits are 1s ({reading.proba[1]:.0%} of the vote)."
+    )
+
+
+def test_a_close_call_names_both_digits_where_the_margin_is_used():
+    # Unanimous voters, but the nearest 1 (1.0) is nearly as close as the nearest 7 (0.9).
+    neighbours = found([0.9, 0.95, 0.97, 0.98, 1.0], [7, 7, 7, 7, 1])
+    with_margin = rd.Reference(far=5.0, typical=2.5, margin=rd.MARGIN)
+    reading = rd.read(neighbours, 4, "distance", with_margin)
+    assert reading.label == 7 and reading.proba[7] == pytest.approx(1.0)
+    assert not reading.verdict.sure and reading.verdict.kind == "close"
+    assert reading.verdict.runner_up == 1
+    assert reading.verdict.reason == (
+        "It looks like a 7 or a 1: the nearest 7 is only a little closer than the nearest 1 "
+        "(90% of its distance)."
+    )
+    assert "without a flag" in reading.verdict.advice
+    # Without a margin (a model whose distances are not re-ranked) it is sure ...
+    assert rd.read(neighbours, 4, "distance", REFERENCE).verdict.sure
+    # ... and with a clear margin (0.9 / 2.0 = 45%) too.
+    clear = found([0.9, 0.95, 0.97, 0.98, 2.0], [7, 7, 7, 7, 1])
+    assert rd.read(clear, 4, "distance", with_margin).verdict.sure
+
+
+def test_runner_up_and_margin():
+    assert rd.runner_up([1, 2, 4], [3, 3, 5], 3) == (5, 0.25)
+    assert rd.runner_up([2, 3, 4], [5, 3, 3], 3) == (5, 1.5)  # the winner is not nearest
+    assert rd.runner_up([1, 2, 4], [3, 3, 3], 3) == (None, 0.25)
+
+
+def test_advice_names_the_pair_or_says_something_general():
+    assert rd.advice(9, 4) == rd.advice(4, 9) == rd.ADVICE[frozenset({4, 9})]
+    assert rd.advice(2, 5) == rd.ADVICE_ANY
+    assert rd.advice(3, None) == rd.ADVICE_ANY
 
 
 def test_uniform_and_distance_weights_can_disagree():
@@ -81,8 +135,9 @@ def test_a_split_vote_is_not_sure_and_says_who_voted_what():
     assert not reading.verdict.sure and reading.verdict.kind == "split"
     assert reading.verdict.reason == (
         "The vote is split: 2 neighbours say 4 (50%), 2 neighbours say 9 (50%). "
-        "The drawing sits between these digits."
+        "It looks like a 4 or a 9."
     )
+    assert reading.verdict.runner_up == 9 and "loop of a 9" in reading.verdict.advice
 
 
 def test_a_drawing_far_from_every_training_digit_is_not_sure():
@@ -91,6 +146,7 @@ def test_a_drawing_far_from_every_training_digit_is_not_sure():
     assert not reading.verdict.sure and reading.verdict.kind == "far"
     assert "far from every training digit" in reading.verdict.reason
     assert "distance 6.0" in reading.verdict.reason and "within 5.0" in reading.verdict.reason
+    assert reading.verdict.advice == rd.ADVICE_FAR
 
 
 def test_vote_summary_lists_the_tally_and_the_weighting():
