@@ -53,6 +53,7 @@ def test_predict_json_keeps_going_past_a_bad_file(tmp_path, capsys):
     assert lines[0]["label"] == 1 and lines[2]["label"] == 0
     # The Draw page's verdict: a clear 1 is sure, and says why.
     assert lines[0]["sure"] is True and "are 1s" in lines[0]["reason"]
+    assert lines[0]["runner_up"] is None and lines[0]["advice"] == ""
     assert len(lines[0]["probabilities"]) == 10
     assert abs(sum(lines[0]["probabilities"]) - 1) < 1e-4
     assert "not a readable image" in lines[1]["error"] and "bad.png" in lines[1]["error"]
@@ -78,6 +79,7 @@ def test_predict_says_when_it_is_not_sure(tmp_path, capsys):
     assert main(["predict", "--json", str(path)]) == 0
     line = json.loads(capsys.readouterr().out)
     assert line["sure"] is False and "far from every training digit" in line["reason"]
+    assert line["advice"].startswith("Is it a digit? Draw it larger")
     assert main(["predict", str(path)]) == 0
     assert ", not sure: This drawing is far from every training digit" in capsys.readouterr().out
 
