@@ -79,7 +79,7 @@ http {{
     }}
     # Sticky sessions: the browser's cookie, else (first visit) a new random value,
     # which the response sets as the cookie.
-    map $cookie_{COOKIE} $mnist_knn_route {{
+    map $cookie_{COOKIE} $mnist_knn_pick {{
         ""      $request_id;
         default $cookie_{COOKIE};
     }}
@@ -92,6 +92,9 @@ http {{
     server {{
         listen {listen};
         location / {{
+            # Evaluated once ($request_id is new each time it is read): the replica
+            # chosen and the cookie set agree.
+            set $mnist_knn_route $mnist_knn_pick;
             proxy_pass http://mnist_knn;
             proxy_http_version 1.1;
             proxy_set_header Host $http_host;

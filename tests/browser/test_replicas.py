@@ -16,8 +16,7 @@ import pytest
 from mnist_knn.classroom.store import DrawingStore
 from mnist_knn.synthetic import ONE
 from tests.support.browser import BROWSER
-from tests.support.store_fixtures import in_ci
-from tools.browser import IDLE, PREDICTION, chromium, draw_stroke, wait_for_canvas
+from tools.browser import IDLE, IN_CI, PREDICTION, chromium, draw_stroke, wait_for_canvas
 from tools.serve_school import COOKIE, NGINX, REPLICA_HEADER, school
 
 pytest_plugins = ["tests.support.store_fixtures"]  # pg_url: a fresh schema per test
@@ -30,7 +29,7 @@ ROOM = "5B"
 def nginx_binary() -> str:
     if not Path(NGINX).exists():
         message = f"no nginx at {NGINX} (Debian's nginx package)"
-        if in_ci():
+        if IN_CI:
             pytest.fail(f"{message}: CI must run the replica test (see .ci/run)")
         pytest.skip(message)
     return NGINX
@@ -42,8 +41,10 @@ def replica_of(url: str, cookie: str | None) -> tuple[str, str]:
     if cookie is not None:
         request.add_header("Cookie", f"{COOKIE}={cookie}")
     with urllib.request.urlopen(request, timeout=10) as response:
-        set_cookie = response.headers["Set-Cookie"]
-        return response.headers[REPLICA_HEADER], set_cookie.split(";")[0].split("=", 1)[1]
+        cookies = dict(
+            c.split(";")[0].split("=", 1) for c in response.headers.get_all("Set-Cookie")
+        )
+        return response.headers[REPLICA_HEADER], cookies[COOKIE]
 
 
 def cookies_for_each_replica(url: str, replicas: int) -> dict[str, str]:
@@ -72,7 +73,7 @@ def open_as(browser, url: str, path: str, cookie: str):
 
 
 def set_room(page, room: str) -> None:
-    box = page.get_by_label("Class / room")
+    box = page.get_by_role("textbox", name="Class / room")
     box.fill(room)
     box.press("Enter")
     page.wait_for_selector(IDLE, timeout=TIMEOUT)
