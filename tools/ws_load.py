@@ -1,7 +1,9 @@
 """Protocol-level load test: N sessions draw on the Draw page over Streamlit's own websocket.
 
     python -m tools.ws_load [--sessions 10 30 60] [--rounds 3] [--think 0] [--timeout 60]
+    python -m tools.ws_load --think 5 --ramp 5      # pupils looking at each answer 2.5-7.5 s
     python -m tools.ws_load --url http://127.0.0.1:8501 --pid 1234   # a server already running
+    python -m tools.ws_load --url http://127.0.0.1:8080 --pid 111 222  # nginx and its replicas
 
 No browser: each session is one websocket to ``/_stcore/stream`` speaking the
 protobuf messages a browser speaks (``streamlit.proto``), so on one machine the
@@ -290,8 +292,11 @@ class Session:
             await self.ws.close()
 
 
-async def pupil(session: Session, rounds: int, think: float, results: dict, number: int):
+async def pupil(
+    session: Session, rounds: int, think: float, results: dict, number: int, ramp: float = 0
+):
     values = [(drawn(points), expected) for points, expected in DRAWINGS]
+    await asyncio.sleep(ramp * random.random())  # not every pupil starts in the same second
     try:
         for _ in range(rounds):
             for value, expected in values:
@@ -306,18 +311,22 @@ async def pupil(session: Session, rounds: int, think: float, results: dict, numb
 # ------------------------------------------------------------------ measuring
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of process ``pid`` in MB (Linux /proc)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for pid {pid}")
+def rss_mb(pids) -> float:
+    """Resident memory of the processes ``pids`` (the server, or its replicas) in MB."""
+    total = 0.0
+    for pid in pids:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+        total += next(int(x.split()[1]) for x in lines if x.startswith("VmRSS:")) / 1024
+    return total
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU seconds (user + system) used so far by process ``pid``."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def cpu_seconds(pids) -> float:
+    """CPU seconds (user + system) used so far by the processes ``pids``."""
+    total = 0.0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def percentiles(seconds) -> dict:
@@ -332,16 +341,18 @@ def percentiles(seconds) -> dict:
     }
 
 
-async def measure(base: str, pid: int, sessions: int, rounds: int, think: float, timeout: float):
+async def measure(
+    base: str, pids, sessions: int, rounds: int, think: float, timeout: float, ramp: float = 0
+):
     load_before = os.getloadavg()
-    memory_idle = rss_mb(pid)
+    memory_idle = rss_mb(pids)
     warm = Session(base, timeout)
     await warm.open()
     scratch = {"answer": [], "run": [], "errors": []}
     await pupil(warm, 1, 0, scratch, -1)  # first-use caches are not per-session memory
     if scratch["errors"]:
         raise RuntimeError(f"the warm-up session failed: {scratch['errors']}")
-    memory_warm = rss_mb(pid)
+    memory_warm = rss_mb(pids)
     crowd = [warm]
     results = {"answer": [], "run": [], "errors": []}
     for number in range(1, sessions):  # opened one by one: page loads are not measured
@@ -351,12 +362,12 @@ async def measure(base: str, pid: int, sessions: int, rounds: int, think: float,
             crowd.append(session)
         except Exception as exc:
             results["errors"].append(f"session {number} did not open: {exc!r}"[:300])
-    memory_open = rss_mb(pid)
-    cpu_before, own_before, start = cpu_seconds(pid), time.process_time(), time.perf_counter()
-    await asyncio.gather(*(pupil(s, rounds, think, results, i) for i, s in enumerate(crowd)))
+    memory_open = rss_mb(pids)
+    cpu_before, own_before, start = cpu_seconds(pids), time.process_time(), time.perf_counter()
+    await asyncio.gather(*(pupil(s, rounds, think, results, i, ramp) for i, s in enumerate(crowd)))
     wall = time.perf_counter() - start
-    cpu_server, cpu_own = cpu_seconds(pid) - cpu_before, time.process_time() - own_before
-    memory_after = rss_mb(pid)
+    cpu_server, cpu_own = cpu_seconds(pids) - cpu_before, time.process_time() - own_before
+    memory_after = rss_mb(pids)
     load_after = os.getloadavg()
     for session in crowd:
         with contextlib.suppress(Exception):
@@ -365,6 +376,8 @@ async def measure(base: str, pid: int, sessions: int, rounds: int, think: float,
     return {
         "sessions": sessions,
         "think_s": think,
+        "ramp_s": ramp,
+        "server_processes": len(pids),
         "drawings_expected": len(crowd) * rounds * 2 + (sessions - len(crowd)) * rounds * 2,
         "drawings_right": len(results["answer"]),
         "errors": results["errors"],
@@ -393,8 +406,11 @@ async def measure(base: str, pid: int, sessions: int, rounds: int, think: float,
 def summary(report: dict) -> str:
     """One Markdown table row (docs/reliability.md's table)."""
     up, mb = report["mouse_up_to_answer"], report["server_mb"]
+    pace = f"{report['think_s']:g} s"
+    if report.get("ramp_s"):
+        pace += f", start within {report['ramp_s']:g} s"
     return (
-        f"| {report['sessions']} | {report['think_s']:g} s | {report['drawings_right']} / "
+        f"| {report['sessions']} | {pace} | {report['drawings_right']} / "
         f"{report['drawings_expected']} | {len(report['errors'])} | "
         f"{up.get('p50_ms', '-')} / {up.get('p95_ms', '-')} ms | "
         f"{mb['idle']:.0f} / {mb['one_session_warm']:.0f} / {mb['after_drawing']:.0f} MB | "
@@ -412,7 +428,12 @@ def main() -> None:
     )
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds for any one wait")
     parser.add_argument("--url", help="a running app (default: start one per sessions count)")
-    parser.add_argument("--pid", type=int, help="its server process, for memory and CPU")
+    parser.add_argument(
+        "--ramp", type=float, default=0.0, help="sessions start at random within these seconds"
+    )
+    parser.add_argument(
+        "--pid", type=int, nargs="+", help="its server process(es: replicas), for memory and CPU"
+    )
     args = parser.parse_args()
     if args.url and not args.pid:
         parser.error("--url needs --pid (the server process whose memory is measured)")
@@ -420,7 +441,9 @@ def main() -> None:
     for sessions in args.sessions:
         if args.url:
             report = asyncio.run(
-                measure(args.url, args.pid, sessions, args.rounds, args.think, args.timeout)
+                measure(
+                    args.url, args.pid, sessions, args.rounds, args.think, args.timeout, args.ramp
+                )
             )
         else:
             from tools.browser import streamlit_server
@@ -429,7 +452,9 @@ def main() -> None:
             # per server, and would be measured as the sessions' load.
             with streamlit_server(env={"MNIST_KNN_BACKGROUND": "0"}) as url:
                 report = asyncio.run(
-                    measure(url, url.pid, sessions, args.rounds, args.think, args.timeout)
+                    measure(
+                        url, [url.pid], sessions, args.rounds, args.think, args.timeout, args.ramp
+                    )
                 )
         print(json.dumps(report, indent=1), flush=True)
         reports.append(report)

@@ -162,3 +162,22 @@ def test_the_summary_row_has_the_figures():
     assert ws_load.summary(report) == (
         "| 30 | 0 s | 180 / 180 | 0 | 420 / 1210 ms | 70 / 334 / 400 MB | 2.29 MB | 0.97 | 2.50 |"
     )
+
+
+def test_the_summary_row_says_when_sessions_started_spread_out():
+    report = {
+        "sessions": 10,
+        "think_s": 5.0,
+        "ramp_s": 5.0,
+        "drawings_right": 59,
+        "drawings_expected": 60,
+        "errors": ["session 3: TimeoutError()"],
+        "mouse_up_to_answer": {"n": 59, "p50_ms": 250, "p95_ms": 400, "max_ms": 420},
+        "server_mb": {"idle": 70.0, "one_session_warm": 330.0, "after_drawing": 350.0},
+        "mb_per_session": 2.22,
+        "cpu_cores": {"server": 0.1},
+        "load_average_1_5_15": {"before": [1.0, 1.0, 1.0]},
+    }
+    assert ws_load.summary(report).startswith(
+        "| 10 | 5 s, start within 5 s | 59 / 60 | 1 | 250 / 400 ms |"
+    )
