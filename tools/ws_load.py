@@ -25,6 +25,10 @@ figures are the server's, not those of 30 Chromiums fighting it for the CPU
    the old drawing, as the browser does), then sends the blank canvas the
    component reports once it has loaded its new, empty drawing.
 
+Only the canvas's state (and Clear's trigger) is sent; a browser also resends its other
+widgets' unchanged values (preset, room, k, weights, brush: a few bytes), which the server
+keeps in session state anyway. Like the browser captured, no ``cached_message_hashes``.
+
 Each session draws a "1" and a "0" ``--rounds`` times. Timed per drawing: the
 stroke's message out to the prediction's delta in (``answer``), plus the canvas's
 own 200 ms debounce between mouse-up and sending (``DEBOUNCE_S``):
