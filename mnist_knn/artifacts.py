@@ -204,12 +204,37 @@ def npz_headers(source, max_bytes: int | None = None) -> dict[str, NpyHeader]:
     return headers
 
 
+# read_meta's last answer per file, with the file's identity when it was read: every page
+# view checks its model is fresh, and parsing the zip each time was 12% of a busy server's
+# CPU (30 sessions drawing, profiled). A file written, replaced or truncated since (new
+# inode, size or times) is read again.
+_META_SEEN: dict[str, tuple[tuple, str]] = {}
+
+
+def _identity(path: str | os.PathLike) -> tuple:
+    st = os.stat(path)
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
 def read_meta(path: str | os.PathLike) -> object:
-    """Only the JSON record of an .npz artifact (cheap: the arrays are not read).
+    """Only the JSON record of an .npz artifact (cheap: the arrays are not read, and an
+    unchanged file is not read again).
 
     Raises as :func:`read_npz` does.
     """
-    return _read(path, arrays=False)[0]
+    key = os.fspath(path)
+    try:
+        identity = _identity(path)
+    except FileNotFoundError:
+        raise
+    except OSError:
+        return _read(path, arrays=False)[0]  # which says what is wrong with it
+    seen = _META_SEEN.get(key)
+    if seen is not None and seen[0] == identity:
+        return json.loads(seen[1])  # a fresh copy: callers may change theirs
+    meta = _read(path, arrays=False)[0]
+    _META_SEEN[key] = (identity, json.dumps(meta))
+    return meta
 
 
 def read_npz(path: str | os.PathLike) -> tuple[object, dict[str, np.ndarray]]:

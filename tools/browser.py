@@ -37,9 +37,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(env: dict | None = None, timeout: float = 180.0):
-    """Run the app on a free port; yield its base URL; stop it afterwards."""
-    port = free_port()
+def streamlit_server(
+    env: dict | None = None, timeout: float = 180.0, port: int | None = None, log: str | None = None
+):
+    """Run the app on ``port`` (default: a free one) of 127.0.0.1; yield its base URL; stop it
+    afterwards. ``log``: a file for the server's output (default: discarded)."""
+    port = port or free_port()
     cmd = [
         sys.executable,
         "-m",
@@ -55,7 +58,7 @@ def streamlit_server(env: dict | None = None, timeout: float = 180.0):
         "--browser.gatherUsageStats",
         "false",
     ]
-    log = open(os.devnull, "w")  # noqa: SIM115 - closed in finally
+    log = open(log or os.devnull, "a")  # noqa: SIM115 - closed in finally
     proc = subprocess.Popen(
         cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=log
     )

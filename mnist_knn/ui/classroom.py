@@ -227,6 +227,8 @@ def as_png(canvas) -> bytes | None:
 
 
 def _feedback_save(state_key: str, digest: str, label: int, drawing: dict) -> None:
+    if isinstance(drawing["canvas_png"], np.ndarray):  # the canvas: made PNG only now
+        drawing = dict(drawing, canvas_png=as_png(drawing["canvas_png"]))
     try:
         store = _store()
         drawing_id = store.save(**drawing, true_label=label, session_id=session_id())
@@ -313,7 +315,10 @@ def drawing_feedback(
     else:
         drawing = dict(
             image=image28,
-            canvas_png=as_png(canvas_png),
+            # The canvas's array (already kept in session state) is made PNG only when
+            # saved: encoding it on every drawing was 5 ms of each Draw rerun. A picture
+            # (an upload) is made small PNG bytes now, not kept whole for the callback.
+            canvas_png=canvas_png if isinstance(canvas_png, np.ndarray) else as_png(canvas_png),
             predicted=int(prediction),
             proba=np.asarray(proba, dtype=np.float64),
             preset=preset,

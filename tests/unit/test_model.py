@@ -186,3 +186,22 @@ def test_damaged_artifact_is_rebuilt_not_loaded(models_dir, data, damage, reason
 def test_unknown_preset_lists_the_valid_ones():
     with pytest.raises(ValueError, match="baseline, default"):
         load_artifact("fastest")
+
+
+def test_read_meta_reads_a_file_again_only_when_it_changed(tmp_path):
+    from mnist_knn.artifacts import ArtifactError, read_meta, write_npz
+
+    path = tmp_path / "m.npz"
+    write_npz(path, {"kind": "model", "n": 1}, {"x": np.zeros(3)})
+    first = read_meta(path)
+    assert first == {"kind": "model", "n": 1}
+    first["n"] = 99  # a caller's copy: the next answer is the file's
+    assert read_meta(path) == {"kind": "model", "n": 1}
+    write_npz(path, {"kind": "model", "n": 2}, {"x": np.zeros(3)})  # replaced (a rename)
+    assert read_meta(path) == {"kind": "model", "n": 2}
+    path.write_bytes(path.read_bytes()[:40])  # damaged in place
+    with pytest.raises(ArtifactError, match="unreadable"):
+        read_meta(path)
+    path.unlink()
+    with pytest.raises(FileNotFoundError):
+        read_meta(path)
