@@ -42,7 +42,7 @@ def test_augment_resamples_training_set_only():
 
 
 def test_augmented_pipeline_maps_neighbours_to_original_digits(data):
-    preset = replace(PRESETS["default"], shifts=4, angles=(-8.0,))
+    preset = replace(PRESETS["default"], shifts=4, angles=(-8.0,), styles=(), rerank=0)
     x, y = data.x_train[:800], data.y_train[:800]
     model = make_pipeline(preset).fit(x, y)
     assert len(model.train_labels_) == 800 * 6
