@@ -48,6 +48,7 @@ except ImageError as exc:
     st.warning(f"Nothing to explain: {exc}.")
     st.stop()
 steps, view, found = explanation.steps, explanation.view, explanation.neighbours
+first = explanation.candidates  # the euclidean search; a re-ranking preset's first stage
 label, proba = int(found.labels[0]), found.proba[0]
 
 st.header("1. From drawing to 28×28")
@@ -90,16 +91,30 @@ st.header(f"2. The distance to every training digit ({len(distances):,})")
 st.markdown(
     "The model measures the straight-line (euclidean) distance between the "
     f"{view.description.split(':')[0]} of the drawing and those of every training digit. "
-    f"The nearest is at {found.dist[0, 0]:.2f}; half of them are farther than "
+    f"The nearest is at {first.dist[0, 0]:.2f}; half of them are farther than "
     f"{np.median(distances):.2f}. Only the k nearest get a say."
+    + (
+        f" The **{preset}** preset first takes the {model.rerank} nearest, then measures "
+        "those again with *tangent distance*, which does not count small shifts, turns, "
+        "changes of size or of stroke width (section 3)."
+        if model.rerank
+        else ""
+    )
 )
-nearest = found.dist[0, :k], found.neigh_labels[0, :k]
+nearest = first.dist[0, :k], first.neigh_labels[0, :k]
 st.plotly_chart(
     charts.learn.distance_histogram(distances, ui.get_data().y_train, label, *nearest),
     key="how_it_works_hist",
 )
 
 st.header("3. The nearest neighbours vote")
+if model.rerank:
+    st.markdown(
+        f"Of the {model.rerank} nearest in section 2, these are nearest by tangent distance: "
+        "each neighbour may shift, turn, grow or thicken a little to match the drawing, and "
+        "so may the drawing, before their pixels are compared. The distances below are "
+        "what is left after that."
+    )
 st.slider("Neighbours that vote (k)", 1, found.dist.shape[1], key="how_it_works_k")
 votes = tch.vote_table(found, k, spec.weights)
 pictures = tch.neighbour_pictures(view.image, neighbour_images[:k])
@@ -134,9 +149,15 @@ st.header("4. The same KNN in a dozen lines of numpy")
 st.markdown(
     "Below is the whole algorithm in plain numpy, run on the same features and training "
     "digits as the model, beside the model's own (scikit-learn) result."
+    + (
+        f" For **{preset}** that is its first stage, the search of section 2; the re-ranking "
+        "by tangent distance comes after it (`mnist_knn/tangent.py`)."
+        if model.rerank
+        else ""
+    )
 )
 table, verdict = st.columns([3, 2])
-columns, same = tch.side_by_side(scratch, found, k)
+columns, same = tch.side_by_side(scratch, first, k)
 index = ["prediction", "nearest 3 digits", "nearest distance"]
 table.dataframe(pd.DataFrame(columns, index=index), key="how_it_works_scratch")
 if same:

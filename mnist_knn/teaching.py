@@ -223,6 +223,9 @@ class Explanation:
     view: ModelView
     neighbours: Neighbours  # of the single drawing: arrays of shape (1, K)
     skipped: frozenset[str]
+    # The search in feature space alone (euclidean distances): a re-ranking model's first
+    # stage, whose nearest it then measures again; the same as ``neighbours`` otherwise.
+    candidates: Neighbours | None = None
 
 
 def explain(
@@ -243,7 +246,10 @@ def explain(
     view = model_view(model, steps.result, skip & set(IMAGE_STEPS))
     images = np.asarray(view.image, np.float32).reshape(1, -1)  # for a re-ranking model
     neighbours = model.search_features(view.features, k=k, weights=weights, images=images)
-    return Explanation(steps, view, neighbours, skip)
+    candidates = (
+        model.search_features(view.features, k=k, weights=weights) if model.rerank else neighbours
+    )
+    return Explanation(steps, view, neighbours, skip, candidates)
 
 
 def neighbour_pictures(drawing: np.ndarray, neighbours: np.ndarray) -> list[np.ndarray]:
@@ -396,10 +402,11 @@ def side_by_side(scratch, neighbours: Neighbours, k: int) -> tuple[dict, bool]:
 
 
 def agreement(model: KNNPipeline, images: np.ndarray) -> dict:
-    """Classify ``images`` with the model and with :func:`knn_from_scratch`; count agreements."""
+    """Classify ``images`` with the model's search in feature space (a re-ranking model's
+    first stage) and with :func:`knn_from_scratch`; count agreements."""
     features = model.features(images)
     ours = scratch_for_model(model, features)[0]
-    theirs = model.predict(images)
+    theirs = model.search_features(features).labels
     return {
         "n": len(images),
         "same": int(np.sum(ours == theirs)),

@@ -156,7 +156,7 @@ def test_distances_to_every_training_digit(default, baseline, data):
         features = model[:-1].transform(data.x_train[:50])
         direct = np.linalg.norm(features - explanation.view.features, axis=1)
         np.testing.assert_allclose(dist[:50], direct, rtol=1e-4, atol=1e-4)
-        found = explanation.neighbours
+        found = explanation.candidates  # the euclidean search (default re-ranks after it)
         np.testing.assert_allclose(np.sort(dist)[:15], found.dist[0], rtol=1e-4, atol=1e-4)
         assert set(np.argsort(dist)[:3]) == set(found.ind[0, :3])
 
@@ -239,7 +239,10 @@ def test_knn_from_scratch_gives_the_pipelines_labels(preset, data):
     sample = data.x_test[:300]
     features = model[:-1].transform(sample)
     labels, proba, dist, ind = tch.scratch_for_model(model, features)
-    np.testing.assert_array_equal(labels, model.predict(sample))
+    # The search in feature space: a re-ranking preset's first stage, else its answer.
+    np.testing.assert_array_equal(labels, model.search_features(features).labels)
+    if not model.rerank:
+        np.testing.assert_array_equal(labels, model.predict(sample))
     # And scikit-learn's own brute-force KNeighborsClassifier on the same features.
     knn = model.steps[-1][1]
     reference = KNeighborsClassifier(knn.n_neighbors, weights=knn.weights, algorithm="brute")
@@ -256,8 +259,11 @@ def test_agreement_and_side_by_side(default, data):
     assert check["n"] == 100 and check["same"] == 100
     explanation = tch.explain(default, stroke_image(ZERO))
     scratch = tch.scratch_for_model(default, explanation.view.features)
-    columns, same = tch.side_by_side(scratch, explanation.neighbours, 4)
+    columns, same = tch.side_by_side(scratch, explanation.candidates, 4)
     assert same and columns["from scratch"] == columns["scikit-learn"]
+    # default re-ranks: its answer comes from tangent distances, a different order.
+    assert default.rerank and explanation.neighbours.labels[0] == 0
+    assert not np.array_equal(explanation.neighbours.dist, explanation.candidates.dist)
     assert columns["from scratch"][0] == "0"
 
 
