@@ -8,6 +8,10 @@ digits in the 50-component PCA space that t-SNE itself was run on.
 
 from __future__ import annotations
 
+import contextlib
+import re
+import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +30,51 @@ METHODS = {"pca": "PCA", "tsne": "t-SNE"}
 DEFAULTS = {"per_class": 500, "n_components": 50, "perplexity": 30.0, "max_iter": 1000, "seed": 0}
 # Sampled digits whose map positions are averaged to place a drawing on the t-SNE map.
 PLACE_NEIGHBOURS = 10
+
+
+# t-SNE's own report of its gradient descent (``verbose=2``): every 50 iterations.
+_TSNE_ITERATION = re.compile(r"\[t-SNE\] Iteration (\d+):")
+
+
+class _TsneReport:
+    """Stands in for ``sys.stdout`` while t-SNE runs: lines scikit-learn's TSNE prints from
+    the building thread become ``on_iteration(i)`` calls; anything else (another thread,
+    other text) goes to the real stdout unchanged."""
+
+    def __init__(self, stream, on_iteration) -> None:
+        self.stream, self.on_iteration = stream, on_iteration
+        self.thread = threading.get_ident()
+        self.swallowed = False  # print() writes its line, then the newline on its own
+
+    def write(self, text: str) -> int:
+        ours = threading.get_ident() == self.thread
+        if ours and self.swallowed and text == "\n":
+            self.swallowed = False
+            return len(text)
+        if not ours or "[t-SNE]" not in text:
+            return self.stream.write(text)
+        self.swallowed = not text.endswith("\n")
+        if match := _TSNE_ITERATION.search(text):
+            self.on_iteration(int(match.group(1)))
+        return len(text)
+
+    def __getattr__(self, name):  # flush, isatty, encoding, ... of the real stream
+        return getattr(self.stream, name)
+
+
+@contextlib.contextmanager
+def tsne_iterations(on_iteration):
+    """Call ``on_iteration(i)`` each time a ``TSNE(verbose=2)`` run in this thread reports
+    its iteration ``i`` (every 50). scikit-learn's TSNE has no callback; it prints."""
+    report = _TsneReport(sys.stdout, on_iteration)
+    sys.stdout = report
+    try:
+        yield
+    finally:
+        if sys.stdout is report:
+            sys.stdout = report.stream
+        else:  # something replaced stdout after us: keep it, and pass everything on
+            report.thread = None
 
 
 @dataclass(frozen=True)
@@ -90,16 +139,25 @@ def build_map(data: Mnist, progress: Progress | None = None, **config) -> DigitM
     pca = PCA(n_components=min(config["n_components"], n), svd_solver="covariance_eigh").fit(X)
     features = pca.transform(X).astype(np.float32)
     pca_seconds = time.perf_counter() - start
-    progress(0.1, f"t-SNE of {n:,} digits ({config['max_iter']} iterations; the long part)")
+    iterations = config["max_iter"]
+    progress(0.1, f"t-SNE of {n:,} digits: how close each digit is to its neighbours")
+
+    def iteration(i: int) -> None:
+        # The first 250 iterations pull clusters apart ("early exaggeration"), the rest settle.
+        phase = "pulling the clusters apart" if i <= 250 else "settling the map"
+        progress(0.12 + 0.86 * i / iterations, f"t-SNE iteration {i:,} of {iterations:,}: {phase}")
+
     start, cpu = time.perf_counter(), time.process_time()
-    tsne = TSNE(
-        n_components=2,
-        perplexity=min(config["perplexity"], (n - 1) / 3),
-        init="pca",
-        learning_rate="auto",
-        max_iter=config["max_iter"],
-        random_state=config["seed"],
-    ).fit_transform(features)
+    with tsne_iterations(iteration):
+        tsne = TSNE(
+            n_components=2,
+            perplexity=min(config["perplexity"], (n - 1) / 3),
+            init="pca",
+            learning_rate="auto",
+            max_iter=iterations,
+            random_state=config["seed"],
+            verbose=2,  # its report of every 50 iterations is the progress (tsne_iterations)
+        ).fit_transform(features)
     tsne_seconds = time.perf_counter() - start
     tsne_cpu = time.process_time() - cpu  # all threads: the honest cost on a shared machine
     meta = recipe(data).record() | {
