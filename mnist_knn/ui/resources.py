@@ -217,6 +217,11 @@ def build_comparison() -> Comparison:
     return comparison
 
 
+def built_artifact(preset: str) -> Artifact | None:
+    """``preset``'s artifact if models/ holds it fresh, else None: nothing is built here."""
+    return None if artifact_problem(preset, get_data()) else _cached_artifact(preset)
+
+
 def fresh_knn_models() -> dict:
     """Every KNN preset whose artifact is built and fresh, by name (none is built here)."""
     data = get_data()
