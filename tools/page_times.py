@@ -65,12 +65,20 @@ def _descendants_cpu() -> float:
     return total
 
 
-# A build's progress bar, and the text beside it.
-PROGRESS = '[data-testid="stProgress"]'
-PROGRESS_STATE = """() => [...document.querySelectorAll('[data-testid="stProgress"]')].map(p => {
-  const bar = p.querySelector('[role="progressbar"]');
-  return [bar ? bar.getAttribute('aria-valuenow') : null, p.innerText.trim()];
-})"""
+# The visible progress bars (a finished build's bar stays in its collapsed status, hidden):
+# [percent, text] each.
+PROGRESS_STATE = """() => [...document.querySelectorAll('[data-testid="stProgress"]')]
+  .filter(p => p.getClientRects().length > 0)
+  .map(p => {
+    const bar = p.querySelector('[role="progressbar"]');
+    return [bar ? Number(bar.getAttribute('aria-valuenow')) : null, p.innerText.trim()];
+  })"""
+
+
+def busy(page) -> bool:
+    """A script run going on, or a build's bar short of 100% on screen."""
+    bars = page.evaluate(PROGRESS_STATE)
+    return not page.locator(IDLE).count() or any(v is None or v < 100 for v, _ in bars)
 
 
 def first_visit(page, url: str, timeout: float = 1800.0) -> tuple[float, list[str]]:
@@ -83,11 +91,10 @@ def first_visit(page, url: str, timeout: float = 1800.0) -> tuple[float, list[st
             entry = f"{value}% {text}" if value is not None else text
             if not seen or seen[-1] != entry:
                 seen.append(entry)
-        idle = page.locator(IDLE).count() and not page.locator(PROGRESS).count()
-        if idle:
+        if not busy(page):
             # A run may stop and the next start at once (a build done -> rerun): idle twice.
             page.wait_for_timeout(300)
-            if page.locator(IDLE).count() and not page.locator(PROGRESS).count():
+            if not busy(page):
                 return time.perf_counter() - start, seen
         page.wait_for_timeout(500)
     raise TimeoutError(f"{url} still busy after {timeout:.0f} s")
