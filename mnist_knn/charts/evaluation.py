@@ -205,6 +205,13 @@ def per_class_heatmap(report: Mapping[str, np.ndarray]) -> go.Figure:
     return fig
 
 
+# The digits on the confusion matrix's axes and in its cells, large and near black: a
+# projector's washed-out greys and a room's back row.
+DIGIT_TICK_FONT = {"size": 22, "color": "#111111"}
+AXIS_TITLE_FONT = {"size": 16, "color": "#111111"}
+CELL_FONT_PX = 17
+
+
 def confusion_heatmap(
     counts: np.ndarray, normalise: str | None = None, highlight: tuple[int, int] | None = None
 ) -> go.Figure:
@@ -240,6 +247,8 @@ def confusion_heatmap(
         )
         unit, fmt = ("of the true digit" if normalise == "true" else "of the predictions"), ".1%"
     errors = np.where(diagonal, np.nan, values)
+    # Read on a projector from the back of a room: counts big, percentages (two lines) less so.
+    cell_font = CELL_FONT_PX if normalise is None else CELL_FONT_PX - 3
     fig = go.Figure()
     fig.add_heatmap(
         z=errors,
@@ -247,10 +256,19 @@ def confusion_heatmap(
         y=DIGITS,
         text=np.where(diagonal, "", text),
         texttemplate="%{text}",
-        textfont={"size": 15},  # plotly picks black or white for each cell's colour
+        textfont={"size": cell_font},  # plotly picks black or white for each cell's colour
         colorscale="Reds",
         zmin=0,
-        colorbar={"title": "errors", "tickformat": fmt},
+        # Under the matrix, not beside it: the width goes to the cells.
+        colorbar={
+            "title": {"text": "errors", "side": "top"},
+            "tickformat": fmt,
+            "orientation": "h",
+            "y": -0.04,
+            "yanchor": "top",
+            "len": 0.8,
+            "thickness": 12,
+        },
         hoverinfo="skip",
         xgap=1,
         ygap=1,
@@ -262,7 +280,7 @@ def confusion_heatmap(
         y=DIGITS,
         text=np.where(diagonal, text, ""),
         texttemplate="%{text}",
-        textfont={"color": "#333333", "size": 15},
+        textfont={"color": "#111111", "size": cell_font},
         colorscale=[[0, "#f0f0f0"], [1, "#f0f0f0"]],
         showscale=False,
         hoverinfo="skip",
@@ -275,7 +293,7 @@ def confusion_heatmap(
         x=pred,
         y=true,
         mode="markers",
-        marker={"symbol": "square", "size": 38, "color": "#1f77b4", "opacity": 0},
+        marker={"symbol": "square", "size": 44, "color": "#1f77b4", "opacity": 0},
         selected={"marker": {"opacity": 0.35}},
         unselected={"marker": {"opacity": 0}},
         customdata=np.stack([counts.ravel(), values.ravel()], axis=1),
@@ -305,25 +323,27 @@ def confusion_heatmap(
     fig.update_layout(
         title=title,
         xaxis={
-            "title": "Predicted digit",
+            "title": {"text": "Predicted digit", "font": AXIS_TITLE_FONT},
             "tickvals": DIGITS,
+            "tickfont": DIGIT_TICK_FONT,
             "side": "top",
             "showgrid": False,
             "zeroline": False,
         },
         yaxis={
-            "title": "True digit",
+            "title": {"text": "True digit", "font": AXIS_TITLE_FONT},
             "tickvals": DIGITS,
+            "tickfont": DIGIT_TICK_FONT,
             "autorange": "reversed",
             "scaleanchor": "x",
             "showgrid": False,
             "zeroline": False,
         },
-        height=620,
+        height=700,
         plot_bgcolor="white",
         clickmode="event+select",
         dragmode=False,
-        margin={"t": 110},
+        margin={"t": 120, "l": 70, "r": 10, "b": 90},
     )
     return fig
 
