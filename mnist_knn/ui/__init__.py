@@ -49,6 +49,15 @@ from .drawing import (
     teaching_digit,
     teaching_drawing,
 )
+from .presenter import (
+    PRESENTER_CANVAS,
+    PRESENTER_KEY,
+    PRESENTER_PARAM,
+    PRESENTER_PREDICTION_PX,
+    presenter_page,
+    presenter_switch,
+    presenter_view,
+)
 from .resources import (
     BACKGROUND_ENV,
     HASH_FUNCS,
@@ -83,6 +92,10 @@ __all__ = [
     "FLASH_KEY",
     "HASH_FUNCS",
     "PREDICTION_FONT_PX",
+    "PRESENTER_CANVAS",
+    "PRESENTER_KEY",
+    "PRESENTER_PARAM",
+    "PRESENTER_PREDICTION_PX",
     "PRESET_KEY",
     "ROOM_KEY",
     "SESSION_ID_KEY",
@@ -126,6 +139,9 @@ __all__ = [
     "is_teacher",
     "md_escape",
     "nearest",
+    "presenter_page",
+    "presenter_switch",
+    "presenter_view",
     "preset_selector",
     "room_input",
     "run_tuning",
