@@ -8,10 +8,7 @@ digits in the 50-component PCA space that t-SNE itself was run on.
 
 from __future__ import annotations
 
-import contextlib
 import re
-import sys
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +20,7 @@ from sklearn.neighbors import KNeighborsClassifier
 
 from ..artifacts import ArtifactError, Progress, Recipe, load_or_build, models_dir, no_progress
 from ..data import Mnist
+from ..printed import printed_lines
 
 # Bump when the layout of embedding.npz changes.
 EMBED_FORMAT = 1
@@ -36,45 +34,17 @@ PLACE_NEIGHBOURS = 10
 _TSNE_ITERATION = re.compile(r"\[t-SNE\] Iteration (\d+):")
 
 
-class _TsneReport:
-    """Stands in for ``sys.stdout`` while t-SNE runs: lines scikit-learn's TSNE prints from
-    the building thread become ``on_iteration(i)`` calls; anything else (another thread,
-    other text) goes to the real stdout unchanged."""
-
-    def __init__(self, stream, on_iteration) -> None:
-        self.stream, self.on_iteration = stream, on_iteration
-        self.thread = threading.get_ident()
-        self.swallowed = False  # print() writes its line, then the newline on its own
-
-    def write(self, text: str) -> int:
-        ours = threading.get_ident() == self.thread
-        if ours and self.swallowed and text == "\n":
-            self.swallowed = False
-            return len(text)
-        if not ours or "[t-SNE]" not in text:
-            return self.stream.write(text)
-        self.swallowed = not text.endswith("\n")
-        if match := _TSNE_ITERATION.search(text):
-            self.on_iteration(int(match.group(1)))
-        return len(text)
-
-    def __getattr__(self, name):  # flush, isatty, encoding, ... of the real stream
-        return getattr(self.stream, name)
-
-
-@contextlib.contextmanager
 def tsne_iterations(on_iteration):
     """Call ``on_iteration(i)`` each time a ``TSNE(verbose=2)`` run in this thread reports
-    its iteration ``i`` (every 50). scikit-learn's TSNE has no callback; it prints."""
-    report = _TsneReport(sys.stdout, on_iteration)
-    sys.stdout = report
-    try:
-        yield
-    finally:
-        if sys.stdout is report:
-            sys.stdout = report.stream
-        else:  # something replaced stdout after us: keep it, and pass everything on
-            report.thread = None
+    its iteration ``i`` (every 50); its other lines are not printed. scikit-learn's TSNE
+    has no callback; it prints."""
+
+    def claim(text: str) -> bool:
+        if match := _TSNE_ITERATION.search(text):
+            on_iteration(int(match.group(1)))
+        return "[t-SNE]" in text
+
+    return printed_lines(claim)
 
 
 @dataclass(frozen=True)

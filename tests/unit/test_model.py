@@ -186,3 +186,23 @@ def test_damaged_artifact_is_rebuilt_not_loaded(models_dir, data, damage, reason
 def test_unknown_preset_lists_the_valid_ones():
     with pytest.raises(ValueError, match="baseline, default"):
         load_artifact("fastest")
+
+
+def test_a_build_reports_the_fit_step_by_step(capsys):
+    from mnist_knn.trained import build_artifact
+
+    seen = []
+    data = load_mnist(download=False)
+    artifact = build_artifact(PRESETS["default"], data, lambda f, t: seen.append((f, t)))
+    fit = [(round(f, 6), t) for f, t in seen if t.startswith("fitting")]
+    # default: deskew, blur, flatten, pca, knn; each step's end moves the bar (0-10%).
+    assert fit == [
+        (0.0, "fitting default on 3,000 training digits: deskew first"),
+        (0.02, "fitting default: deskew done; blur next"),
+        (0.04, "fitting default: blur done; flatten next"),
+        (0.06, "fitting default: flatten done; pca next"),
+        (0.08, "fitting default: pca done; knn next"),
+        (0.1, "fitting default: knn done"),
+    ]
+    assert "[Pipeline]" not in capsys.readouterr().out  # taken, not printed
+    assert artifact.model.verbose is False
