@@ -4,7 +4,9 @@ PAGE is a page's URL path ("" or "home" for the home page, "draw", "metrics", â€
 each goes to docs/screenshots/<page>.png. PAGE@TAB clicks the tab labelled TAB first
 and goes to <page>-<tab>.png. ``--viewports 390x844t,1280x720`` shoots each page at each
 size instead (a trailing "t": a phone, by touch), as <page>-<width>.png, the visible
-screen only (what fits without scrolling). Uses the project's models/ (built if missing), and the
+screen only (what fits without scrolling); there PAGE?NAME=VALUE opens the page with that
+query parameter and adds -NAME to the file's name (``draw?presenter=1`` ->
+draw-presenter-1280.png). Uses the project's models/ (built if missing), and the
 environment as it is (e.g. MNIST_KNN_STORE for the Class drawings page).
 """
 
@@ -75,12 +77,15 @@ def main() -> None:
                     viewport={"width": width, "height": height}, has_touch=touch, is_mobile=touch
                 )
                 page = context.new_page()
-                for name in args.pages:
-                    open_page(page, f"{url}/{by_name(name).url_path}")
+                for spec in args.pages:
+                    name, _, query = spec.partition("?")
+                    address = f"{url}/{by_name(name).url_path}" + (f"?{query}" if query else "")
+                    open_page(page, address)
                     if name == "draw":
                         draw_a_digit(page, touch)
                     page.wait_for_load_state("networkidle")
-                    path = args.out / f"{name or 'home'}-{width}.png"
+                    suffix = f"-{query.partition('=')[0]}" if query else ""
+                    path = args.out / f"{name or 'home'}{suffix}-{width}.png"
                     page.screenshot(path=path)
                     print(path)
                 context.close()
