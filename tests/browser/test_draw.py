@@ -239,7 +239,7 @@ def test_presenter_view_on_a_projector(app):
             expect(page.locator(PREDICTION)).to_be_in_viewport()
             size = page.locator(PREDICTION).evaluate("e => getComputedStyle(e).fontSize")
             assert size == "280px"
-            neighbours = page.get_by_test_id("stMain").get_by_test_id("stImage")
+            neighbours = page.locator('[data-testid="stMain"] [data-testid="stImage"] img')
             expect(neighbours).to_have_count(4)  # k = 4, the default preset's
             expect(neighbours.last).to_be_in_viewport()
             page.get_by_role("button", name="Clear").click()
