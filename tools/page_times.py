@@ -100,8 +100,9 @@ def first_visit(page, url: str, timeout: float = 1800.0) -> tuple[float, list[st
     raise TimeoutError(f"{url} still busy after {timeout:.0f} s")
 
 
-def first_visits(models_dir: Path) -> None:
-    """Every page's first visit on a fresh server (see the module's docstring)."""
+def first_visits(models_dir: Path, names: list[str] | None = None) -> None:
+    """Every page's (or ``names``') first visit on a fresh server (see the module's
+    docstring), in the navigation's order or in the order given."""
     models_dir.mkdir(parents=True, exist_ok=True)
     if built := sorted(p.name for p in models_dir.glob("*.npz")):
         raise SystemExit(f"{models_dir} is not empty ({', '.join(built)}): use an empty folder")
@@ -112,7 +113,7 @@ def first_visits(models_dir: Path) -> None:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(1_800_000)
         print(f"{'page':<18} {'first visit (s)':>15} {'since start (s)':>15} {'load':>5}")
-        for entry in ALL_PAGES:
+        for entry in [by_name(n) for n in names] if names else ALL_PAGES:
             seconds, seen = first_visit(page, f"{url}/{entry.url_path}")
             load = os.getloadavg()[0]
             since = time.perf_counter() - begin
@@ -125,14 +126,17 @@ def first_visits(models_dir: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("pages", nargs="*", default=list(PAGES))
+    parser.add_argument("pages", nargs="*", help="default: the Evaluation pages (all for --first)")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--first", action="store_true", help="first visits, fresh server")
     parser.add_argument("--models-dir", type=Path, help="for --first (default: a new temp one)")
     args = parser.parse_args()
     if args.first:
-        first_visits(args.models_dir or Path(tempfile.mkdtemp(prefix="mnist-knn-models-")))
+        first_visits(
+            args.models_dir or Path(tempfile.mkdtemp(prefix="mnist-knn-models-")), args.pages
+        )
         return
+    args.pages = args.pages or list(PAGES)
     with streamlit_server() as url, chromium() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         open_page(page, url)  # the entry point first (see tools/screenshots.py)
