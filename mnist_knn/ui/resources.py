@@ -290,6 +290,9 @@ def _build_in_background(builds: dict[str, BackgroundBuild]) -> None:
         for name, build in _BACKGROUND.items():
             status = builds[name]
             status.state, status.text = "building", "starting"
+            for later in builds.values():
+                if later.state == "waiting":
+                    later.text = f"waiting for the {name}, which the server builds first"
 
             def progress(fraction, text, status=status):
                 status.fraction, status.text = min(float(fraction), 1.0), text
