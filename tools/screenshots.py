@@ -55,6 +55,19 @@ def draw_a_digit(page, touch: bool = False) -> None:
     page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for()
 
 
+# Every plotly chart drawn and every picture loaded (on a busy machine "network idle"
+# came before the charts were drawn: a grey box in the screenshot).
+DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+    .every(c => c.querySelector('.main-svg') && c.getBoundingClientRect().height > 100)
+  && [...document.images].every(i => i.complete && i.naturalWidth > 0)"""
+
+
+def wait_until_drawn(page) -> None:
+    page.wait_for_load_state("networkidle")
+    page.wait_for_selector(IDLE)
+    page.wait_for_function(DRAWN, polling=200, timeout=120_000)
+
+
 # What to do on a page before its screenshot.
 ACTIONS = {"draw": draw_a_digit}
 
@@ -83,7 +96,7 @@ def main() -> None:
                     open_page(page, address)
                     if name == "draw":
                         draw_a_digit(page, touch)
-                    page.wait_for_load_state("networkidle")
+                    wait_until_drawn(page)
                     suffix = f"-{query.partition('=')[0]}" if query else ""
                     path = args.out / f"{name or 'home'}{suffix}-{width}.png"
                     page.screenshot(path=path)
@@ -99,7 +112,7 @@ def main() -> None:
             page.wait_for_load_state("networkidle")
             if name in ACTIONS:
                 ACTIONS[name](page)
-                page.wait_for_load_state("networkidle")
+            wait_until_drawn(page)
             slug = re.sub(r"[^a-z0-9]+", "-", tab.lower()).strip("-")
             path = args.out / f"{name or 'home'}{'-' + slug if slug else ''}.png"
             full_screenshot(page, path, args.width, args.height)
@@ -114,7 +127,7 @@ def full_screenshot(page, path: Path, width: int, height: int) -> None:
         "[data-testid=stAppViewContainer]')].map(e => e.scrollHeight))"
     )
     page.set_viewport_size({"width": width, "height": max(height, content)})
-    page.wait_for_load_state("networkidle")
+    wait_until_drawn(page)
     page.screenshot(path=path, full_page=True)
     page.set_viewport_size({"width": width, "height": height})
 

@@ -339,7 +339,7 @@ def confusion_heatmap(
             "showgrid": False,
             "zeroline": False,
         },
-        height=700,
+        height=640,  # about square for the matrix in the page's 3/5 column at 1280-1400 px
         plot_bgcolor="white",
         clickmode="event+select",
         dragmode=False,
