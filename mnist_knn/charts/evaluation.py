@@ -162,6 +162,12 @@ def mean_images(means: np.ndarray, ncols: int = 5) -> go.Figure:
 
 # ------------------------------------------------------------------ metrics
 
+# The digits on the axes of the confusion matrix and the per-digit table, and the numbers
+# in their cells, large and near black: a projector's washed-out greys and a room's back row.
+DIGIT_TICK_FONT = {"size": 22, "color": "#111111"}
+AXIS_TITLE_FONT = {"size": 16, "color": "#111111"}
+CELL_FONT_PX = 17
+
 
 def per_class_heatmap(report: Mapping[str, np.ndarray]) -> go.Figure:
     """Precision / recall / F1 of each digit (coloured) beside its support (grey)."""
@@ -184,6 +190,7 @@ def per_class_heatmap(report: Mapping[str, np.ndarray]) -> go.Figure:
         zmin=max(0.0, float(np.floor(scores.min() * 100) / 100)),
         zmax=1.0,
         texttemplate="%{z:.3f}",
+        textfont={"size": CELL_FONT_PX - 2},  # black or white per cell, by plotly
         colorbar={"title": "score", "x": 1.02},
         hovertemplate="digit %{y}: %{x} %{z:.4f}<extra></extra>",
         row=1,
@@ -196,20 +203,16 @@ def per_class_heatmap(report: Mapping[str, np.ndarray]) -> go.Figure:
         colorscale=[[0, "#f2f2f2"], [1, "#bdbdbd"]],
         showscale=False,
         texttemplate="%{z:,}",
+        textfont={"size": CELL_FONT_PX - 2, "color": "#111111"},
         hovertemplate="digit %{y}: %{z:,} test digits<extra></extra>",
         row=1,
         col=2,
     )
-    fig.update_yaxes(autorange="reversed", title_text="Digit", dtick=1, row=1, col=1)
-    fig.update_layout(title="Per-class precision, recall, F1 and support", height=480)
+    fig.update_yaxes(autorange="reversed", dtick=1, tickfont=DIGIT_TICK_FONT)
+    fig.update_yaxes(title={"text": "Digit", "font": AXIS_TITLE_FONT}, row=1, col=1)
+    fig.update_xaxes(tickfont={"size": 15, "color": "#111111"})
+    fig.update_layout(title="Per-class precision, recall, F1 and support", height=520)
     return fig
-
-
-# The digits on the confusion matrix's axes and in its cells, large and near black: a
-# projector's washed-out greys and a room's back row.
-DIGIT_TICK_FONT = {"size": 22, "color": "#111111"}
-AXIS_TITLE_FONT = {"size": 16, "color": "#111111"}
-CELL_FONT_PX = 17
 
 
 def confusion_heatmap(

@@ -62,6 +62,8 @@ def test_per_class_heatmap():
     assert np.asarray(fig.data[0].z).shape == (10, 3)
     assert np.asarray(fig.data[1].z)[:, 0].tolist() == list(range(100, 110))
     assert fig.layout.yaxis.title.text == "Digit"
+    assert fig.layout.yaxis.tickfont.size == 22 and fig.layout.yaxis.tickfont.color == "#111111"
+    assert fig.data[0].textfont.size == fig.data[1].textfont.size == 15
 
 
 def counts_matrix():
