@@ -51,8 +51,7 @@ def draw_a_digit(page, touch: bool = False) -> None:
     wait_for_canvas(page)
     draw_strokes(page, [TWO], touch=touch)
     page.locator(PREDICTION).wait_for(timeout=60_000)
-    page.wait_for_selector(IDLE)
-    page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for()
+    wait_until_drawn(page)  # the vote chart (none in the presenter view), the neighbours
 
 
 # Every plotly chart drawn and every picture loaded (on a busy machine "network idle"

@@ -28,6 +28,7 @@ _STYLE = """<style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
 [data-testid="stExpandSidebarButton"], [data-testid="stHeader"] {display: none !important}
 [data-testid="stMainBlockContainer"] {padding-top: 1rem !important; max-width: none !important}
+[data-testid="stImageCaption"] {font-size: 1.5rem !important; color: #111 !important}
 </style>"""
 
 
@@ -46,7 +47,11 @@ def presenter_view() -> bool:
 
 
 def presenter_switch() -> None:
-    """The "Presenter view" switch (the address follows it)."""
+    """The "Presenter view" switch (the address follows it); not on a phone, which is no
+    projector and has no room for the view's 440 px canvas."""
+    st.html(
+        f"<style>@media (max-width: 700px) {{.st-key-{PRESENTER_KEY} {{display: none}}}}</style>"
+    )
     st.toggle(
         "Presenter view",
         key=PRESENTER_KEY,
@@ -82,7 +87,7 @@ def presenter_page(preset: str) -> None:
     with answer:
         big_prediction(reading.label, reading.verdict.sure, PRESENTER_PREDICTION_PX)
     with row.container(width=3 * 112 + 16):
-        st.markdown(f"**The {k} closest training digit{'s' if k > 1 else ''}**")
+        st.markdown(f"#### The {k} closest training digit{'s' if k > 1 else ''}")
         data = get_data()
         st.image(
             [digit_image(data.x_train[i], 4) for i in reading.ind],
