@@ -28,7 +28,8 @@ _STYLE = """<style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
 [data-testid="stExpandSidebarButton"], [data-testid="stHeader"] {display: none !important}
 [data-testid="stMainBlockContainer"] {padding-top: 1rem !important; max-width: none !important}
-[data-testid="stImageCaption"] {font-size: 1.5rem !important; color: #111 !important}
+[data-testid="stImageCaption"], [data-testid="stImageCaption"] * {font-size: 1.5rem !important;
+  color: #111 !important}
 </style>"""
 
 
