@@ -15,6 +15,7 @@ from .resources import digit_image, explain_drawing, get_data
 
 PRESENTER_KEY = "draw_presenter"
 PRESENTER_PARAM = "presenter"
+OPEN_KEY = "draw_presenter_open"
 # Fits a 1280x720 projector under the page's title with its buttons (the canvas's
 # picture is scaled to the usual 280 px before it is read).
 PRESENTER_CANVAS = 440
@@ -47,18 +48,31 @@ def presenter_view() -> bool:
     return bool(st.session_state[PRESENTER_KEY])
 
 
+def _open() -> None:
+    st.session_state[PRESENTER_KEY] = True
+    st.query_params[PRESENTER_PARAM] = "1"
+
+
 def presenter_switch() -> None:
-    """The "Presenter view" switch (the address follows it); not on a phone, which is no
-    projector and has no room for the view's 440 px canvas."""
-    st.html(
-        f"<style>@media (max-width: 700px) {{.st-key-{PRESENTER_KEY} {{display: none}}}}</style>"
-    )
-    st.toggle(
-        "Presenter view",
-        key=PRESENTER_KEY,
-        on_change=_follow_switch,
-        help="For a projector: a big canvas, the big answer and the neighbours, no sidebar. "
-        "Bookmark it as /draw?presenter=1.",
+    """In the presenter view its "Presenter view" switch (off goes back); in the normal view
+    a small button that opens it (an icon: the title row has no room for a switch at
+    820-1024 px), not on a phone, which is no projector. The address follows."""
+    if presenter_view():
+        st.toggle(
+            "Presenter view",
+            key=PRESENTER_KEY,
+            on_change=_follow_switch,
+            help="Switch off for the whole Draw page. Bookmark this view as /draw?presenter=1.",
+        )
+        return
+    st.html(f"<style>@media (max-width: 700px) {{.st-key-{OPEN_KEY} {{display: none}}}}</style>")
+    st.button(
+        "",
+        icon=":material/co_present:",
+        key=OPEN_KEY,
+        on_click=_open,
+        help="Presenter view, for a projector: a big canvas, the big answer and the "
+        "neighbours, no sidebar (or open /draw?presenter=1).",
     )
 
 

@@ -214,3 +214,8 @@ def test_presenter_view_big_canvas_answer_and_neighbours_and_back():
     assert "presenter" not in at.query_params
     assert at.slider(key="draw_k").value == 6  # kept while its slider was not shown
     assert at.slider(key="draw_brush").value == 23
+    # The normal view's button opens it again, and the address says so.
+    at.button(key="draw_presenter_open").click().run()
+    assert not at.exception and not at.get("slider")
+    assert at.query_params["presenter"] == "1"
+    assert prediction(at) == ("7", "sure")
