@@ -279,7 +279,10 @@ def compact_top(phone_order: tuple[str, ...] = ()) -> None:
     )
     st.html(
         "<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem !important}"
-        f"@media (max-width: 700px){{{order}}}</style>"
+        # On a phone the header bar (60 px, with the sidebar's button) is taller than that
+        # space and its white covered the title's top: see-through there.
+        f"@media (max-width: 700px){{{order}[data-testid='stHeader']{{background:transparent}}}}"
+        "</style>"
     )
 
 
