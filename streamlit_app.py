@@ -15,7 +15,7 @@ for page in PAGES:
     sections.setdefault(page.section, []).append(
         st.Page(page.path, title=page.title, icon=page.icon, default=page.default)
     )
-navigation = st.navigation(sections, expanded=True)  # all 14 pages, no "View more"
+navigation = st.navigation(sections, expanded=True)  # all 13 pages, no "View more"
 ui.start_background_builds()  # the digit map, tuning and comparison, once per server
 ui.preset_selector()
 ui.room_input()

@@ -14,6 +14,8 @@ st.session_state.setdefault("draw_weights", PRESETS[preset].weights)
 st.session_state.setdefault("draw_brush", DEFAULT_BRUSH)
 
 artifact, data = ui.get_artifact(preset), ui.get_data()
+if ui.presenter_view():  # ?presenter=1: a big canvas, the big answer, the neighbours
+    ui.presenter_page(preset)
 
 # The canvas and the answer above the fold on a 1280x720 projector, and on a phone (where
 # the controls go under them).
@@ -28,6 +30,7 @@ with st.container(horizontal=True, wrap=True, vertical_alignment="center", gap="
         width="content",
         label_visibility="collapsed",
     )
+    ui.presenter_switch()
 # What a teacher changes during a demo, in a row above the canvas (under it on a phone).
 with st.container(
     horizontal=True, wrap=True, vertical_alignment="bottom", gap="medium", key="draw_controls"

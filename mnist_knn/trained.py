@@ -4,6 +4,7 @@ stale or corrupt."""
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from .model import (
     make_pipeline,
     restore_pipeline,
 )
+from .printed import printed_lines
 
 # Bump when the arrays of a model artifact or the meaning of a config field change.
 FORMAT = 2
@@ -137,6 +139,10 @@ def _check_arrays(arrays: dict[str, np.ndarray], n_train: int, n_test: int) -> N
         raise ValueError("eval/neigh_ind points outside the training set")
 
 
+# What scikit-learn's Pipeline(verbose=True) prints when a step is fitted.
+_PIPELINE_STEP = re.compile(r"\[Pipeline\].*\(step (\d+) of (\d+)\) Processing (\S+),")
+
+
 def build_artifact(
     preset: Preset, data: Mnist, progress: Progress | None = None, batch: int = 500
 ) -> Artifact:
@@ -146,8 +152,25 @@ def build_artifact(
     """
     progress = progress or no_progress
     start = time.perf_counter()
-    progress(0.0, f"fitting {preset.name} on {len(data.x_train):,} training digits")
-    model = make_pipeline(preset).fit(data.x_train, data.y_train)
+    model = make_pipeline(preset)
+    names = [name for name, _ in model.steps]
+    n_train = len(data.x_train)
+
+    def step_done(text: str) -> bool:
+        # Pipeline(verbose=True) prints "(step 2 of 5) Processing blur, total= 1.2s" after
+        # each step: the fit's stages, 0-10% of the build.
+        if not (match := _PIPELINE_STEP.search(text)):
+            return False
+        done, total = int(match.group(1)), int(match.group(2))
+        after = f"; {names[done]} next" if done < len(names) and total == len(names) else ""
+        progress(0.1 * done / total, f"fitting {preset.name}: {match.group(3)} done{after}")
+        return True
+
+    progress(0.0, f"fitting {preset.name} on {n_train:,} training digits: {names[0]} first")
+    model.set_params(verbose=True)
+    with printed_lines(step_done):
+        model.fit(data.x_train, data.y_train)
+    model.set_params(verbose=False)
     fit_seconds = time.perf_counter() - start
     parts = []
     n = len(data.x_test)

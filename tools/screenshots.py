@@ -4,7 +4,9 @@ PAGE is a page's URL path ("" or "home" for the home page, "draw", "metrics", â€
 each goes to docs/screenshots/<page>.png. PAGE@TAB clicks the tab labelled TAB first
 and goes to <page>-<tab>.png. ``--viewports 390x844t,1280x720`` shoots each page at each
 size instead (a trailing "t": a phone, by touch), as <page>-<width>.png, the visible
-screen only (what fits without scrolling). Uses the project's models/ (built if missing), and the
+screen only (what fits without scrolling); there PAGE?NAME=VALUE opens the page with that
+query parameter and adds -NAME to the file's name (``draw?presenter=1`` ->
+draw-presenter-1280.png). Uses the project's models/ (built if missing), and the
 environment as it is (e.g. MNIST_KNN_STORE for the Class drawings page).
 """
 
@@ -49,8 +51,20 @@ def draw_a_digit(page, touch: bool = False) -> None:
     wait_for_canvas(page)
     draw_strokes(page, [TWO], touch=touch)
     page.locator(PREDICTION).wait_for(timeout=60_000)
+    wait_until_drawn(page)  # the vote chart (none in the presenter view), the neighbours
+
+
+# Every plotly chart drawn and every picture loaded (on a busy machine "network idle"
+# came before the charts were drawn: a grey box in the screenshot).
+DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+    .every(c => c.querySelector('.main-svg') && c.getBoundingClientRect().height > 100)
+  && [...document.images].every(i => i.complete && i.naturalWidth > 0)"""
+
+
+def wait_until_drawn(page) -> None:
+    page.wait_for_load_state("networkidle")
     page.wait_for_selector(IDLE)
-    page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for()
+    page.wait_for_function(DRAWN, polling=200, timeout=120_000)
 
 
 # What to do on a page before its screenshot.
@@ -75,12 +89,15 @@ def main() -> None:
                     viewport={"width": width, "height": height}, has_touch=touch, is_mobile=touch
                 )
                 page = context.new_page()
-                for name in args.pages:
-                    open_page(page, f"{url}/{by_name(name).url_path}")
+                for spec in args.pages:
+                    name, _, query = spec.partition("?")
+                    address = f"{url}/{by_name(name).url_path}" + (f"?{query}" if query else "")
+                    open_page(page, address)
                     if name == "draw":
                         draw_a_digit(page, touch)
-                    page.wait_for_load_state("networkidle")
-                    path = args.out / f"{name or 'home'}-{width}.png"
+                    wait_until_drawn(page)
+                    suffix = f"-{query.partition('=')[0]}" if query else ""
+                    path = args.out / f"{name or 'home'}{suffix}-{width}.png"
                     page.screenshot(path=path)
                     print(path)
                 context.close()
@@ -94,7 +111,7 @@ def main() -> None:
             page.wait_for_load_state("networkidle")
             if name in ACTIONS:
                 ACTIONS[name](page)
-                page.wait_for_load_state("networkidle")
+            wait_until_drawn(page)
             slug = re.sub(r"[^a-z0-9]+", "-", tab.lower()).strip("-")
             path = args.out / f"{name or 'home'}{'-' + slug if slug else ''}.png"
             full_screenshot(page, path, args.width, args.height)
@@ -109,7 +126,7 @@ def full_screenshot(page, path: Path, width: int, height: int) -> None:
         "[data-testid=stAppViewContainer]')].map(e => e.scrollHeight))"
     )
     page.set_viewport_size({"width": width, "height": max(height, content)})
-    page.wait_for_load_state("networkidle")
+    wait_until_drawn(page)
     page.screenshot(path=path, full_page=True)
     page.set_viewport_size({"width": width, "height": height})
 

@@ -162,6 +162,12 @@ def mean_images(means: np.ndarray, ncols: int = 5) -> go.Figure:
 
 # ------------------------------------------------------------------ metrics
 
+# The digits on the axes of the confusion matrix and the per-digit table, and the numbers
+# in their cells, large and near black: a projector's washed-out greys and a room's back row.
+DIGIT_TICK_FONT = {"size": 22, "color": "#111111"}
+AXIS_TITLE_FONT = {"size": 16, "color": "#111111"}
+CELL_FONT_PX = 17
+
 
 def per_class_heatmap(report: Mapping[str, np.ndarray]) -> go.Figure:
     """Precision / recall / F1 of each digit (coloured) beside its support (grey)."""
@@ -184,6 +190,7 @@ def per_class_heatmap(report: Mapping[str, np.ndarray]) -> go.Figure:
         zmin=max(0.0, float(np.floor(scores.min() * 100) / 100)),
         zmax=1.0,
         texttemplate="%{z:.3f}",
+        textfont={"size": CELL_FONT_PX - 2},  # black or white per cell, by plotly
         colorbar={"title": "score", "x": 1.02},
         hovertemplate="digit %{y}: %{x} %{z:.4f}<extra></extra>",
         row=1,
@@ -196,12 +203,15 @@ def per_class_heatmap(report: Mapping[str, np.ndarray]) -> go.Figure:
         colorscale=[[0, "#f2f2f2"], [1, "#bdbdbd"]],
         showscale=False,
         texttemplate="%{z:,}",
+        textfont={"size": CELL_FONT_PX - 2, "color": "#111111"},
         hovertemplate="digit %{y}: %{z:,} test digits<extra></extra>",
         row=1,
         col=2,
     )
-    fig.update_yaxes(autorange="reversed", title_text="Digit", dtick=1, row=1, col=1)
-    fig.update_layout(title="Per-class precision, recall, F1 and support", height=480)
+    fig.update_yaxes(autorange="reversed", dtick=1, tickfont=DIGIT_TICK_FONT)
+    fig.update_yaxes(title={"text": "Digit", "font": AXIS_TITLE_FONT}, row=1, col=1)
+    fig.update_xaxes(tickfont={"size": 15, "color": "#111111"})
+    fig.update_layout(title="Per-class precision, recall, F1 and support", height=520)
     return fig
 
 
@@ -240,6 +250,8 @@ def confusion_heatmap(
         )
         unit, fmt = ("of the true digit" if normalise == "true" else "of the predictions"), ".1%"
     errors = np.where(diagonal, np.nan, values)
+    # Read on a projector from the back of a room: counts big, percentages (two lines) less so.
+    cell_font = CELL_FONT_PX if normalise is None else CELL_FONT_PX - 3
     fig = go.Figure()
     fig.add_heatmap(
         z=errors,
@@ -247,10 +259,19 @@ def confusion_heatmap(
         y=DIGITS,
         text=np.where(diagonal, "", text),
         texttemplate="%{text}",
-        textfont={"size": 15},  # plotly picks black or white for each cell's colour
+        textfont={"size": cell_font},  # plotly picks black or white for each cell's colour
         colorscale="Reds",
         zmin=0,
-        colorbar={"title": "errors", "tickformat": fmt},
+        # Under the matrix, not beside it: the width goes to the cells.
+        colorbar={
+            "title": {"text": "errors", "side": "top"},
+            "tickformat": fmt,
+            "orientation": "h",
+            "y": -0.04,
+            "yanchor": "top",
+            "len": 0.8,
+            "thickness": 12,
+        },
         hoverinfo="skip",
         xgap=1,
         ygap=1,
@@ -262,7 +283,7 @@ def confusion_heatmap(
         y=DIGITS,
         text=np.where(diagonal, text, ""),
         texttemplate="%{text}",
-        textfont={"color": "#333333", "size": 15},
+        textfont={"color": "#111111", "size": cell_font},
         colorscale=[[0, "#f0f0f0"], [1, "#f0f0f0"]],
         showscale=False,
         hoverinfo="skip",
@@ -275,7 +296,7 @@ def confusion_heatmap(
         x=pred,
         y=true,
         mode="markers",
-        marker={"symbol": "square", "size": 38, "color": "#1f77b4", "opacity": 0},
+        marker={"symbol": "square", "size": 44, "color": "#1f77b4", "opacity": 0},
         selected={"marker": {"opacity": 0.35}},
         unselected={"marker": {"opacity": 0}},
         customdata=np.stack([counts.ravel(), values.ravel()], axis=1),
@@ -305,25 +326,27 @@ def confusion_heatmap(
     fig.update_layout(
         title=title,
         xaxis={
-            "title": "Predicted digit",
+            "title": {"text": "Predicted digit", "font": AXIS_TITLE_FONT},
             "tickvals": DIGITS,
+            "tickfont": DIGIT_TICK_FONT,
             "side": "top",
             "showgrid": False,
             "zeroline": False,
         },
         yaxis={
-            "title": "True digit",
+            "title": {"text": "True digit", "font": AXIS_TITLE_FONT},
             "tickvals": DIGITS,
+            "tickfont": DIGIT_TICK_FONT,
             "autorange": "reversed",
             "scaleanchor": "x",
             "showgrid": False,
             "zeroline": False,
         },
-        height=620,
+        height=640,  # about square for the matrix in the page's 3/5 column at 1280-1400 px
         plot_bgcolor="white",
         clickmode="event+select",
         dragmode=False,
-        margin={"t": 110},
+        margin={"t": 120, "l": 70, "r": 10, "b": 90},
     )
     return fig
 

@@ -185,45 +185,109 @@ def label_positions(x, y, near_x: float = 0.3, near_y: float = 0.3) -> list[str]
     return positions
 
 
+def crowded(x, y, near_x: float = 0.25, near_y: float = 0.25) -> np.ndarray:
+    """Which points have two or more others close by (``x`` and ``y`` compared as shares
+    of their ranges): their labels would overlap beside them. (Two close points alone are
+    kept apart by :func:`label_positions`, one label above, one below.)"""
+    x, y = (np.asarray(v, dtype=float) for v in (x, y))
+    nx, ny = ((v - v.min()) / max(np.ptp(v), 1e-12) for v in (x, y))
+    close = (np.abs(nx[:, None] - nx) <= near_x) & (np.abs(ny[:, None] - ny) <= near_y)
+    np.fill_diagonal(close, False)
+    return close.sum(axis=1) >= 2
+
+
+def spread_labels(y, gap: float, low: float) -> np.ndarray:
+    """Label heights as near their points' ``y`` as can be, at least ``gap`` apart, none
+    below ``low``: the highest stays level with its point, each next one steps down only
+    as far as it must; if the column then runs below ``low``, all of it moves up."""
+    y = np.asarray(y, dtype=float)
+    order = np.argsort(-y, kind="stable")
+    placed = np.empty_like(y)
+    last = np.inf
+    for i in order:
+        last = placed[i] = min(y[i], last - gap)
+    if len(y) and placed.min() < low:
+        placed += low - placed.min()
+    return placed
+
+
 def accuracy_vs_time(rows: Sequence[dict]) -> go.Figure:
-    """Test accuracy against predict time (log scale), marker area proportional to model size."""
+    """Test accuracy against predict time (log scale), marker area proportional to model size.
+
+    Models far from the others carry their name beside them; names of models close
+    together (the presets near 98.6-98.9%) sit in a column right of the points, one under
+    the other in the order of their accuracy, each joined to its point by a thin line.
+    """
     size = np.array([r["size_bytes"] for r in rows], dtype=float)
-    times = [max(r["predict_seconds"], 1e-4) for r in rows]
-    where = label_positions(np.log10(times), [r["accuracy"] for r in rows])
+    times = np.array([max(r["predict_seconds"], 1e-4) for r in rows])
+    accuracy = np.array([r["accuracy"] for r in rows])
+    log_t = np.log10(times)
+    marker = 8 + 40 * np.sqrt(size / size.max())
+    where = label_positions(log_t, accuracy)
+    apart = crowded(log_t, accuracy)
     fig = go.Figure()
     for kind, colour, name in ((True, KNN_COLOUR, "KNN presets"), (False, OTHER_COLOUR, "others")):
         pick = [i for i, r in enumerate(rows) if (r["kind"] == "knn") == kind]
         if not pick:
             continue
         fig.add_scatter(
-            x=[rows[i]["predict_seconds"] for i in pick],
-            y=[rows[i]["accuracy"] for i in pick],
+            x=times[pick],
+            y=accuracy[pick],
             mode="markers+text",
-            text=[rows[i]["title"] for i in pick],
+            text=["" if apart[i] else rows[i]["title"] for i in pick],
             textposition=[where[i] for i in pick],
-            customdata=[size[i] / 1e6 for i in pick],
+            textfont={"size": 13, "color": "#222222"},
+            customdata=np.stack([size[pick] / 1e6, [rows[i]["title"] for i in pick]], axis=1),
             marker={
-                "size": [8 + 40 * np.sqrt(size[i] / size.max()) for i in pick],
+                "size": marker[pick],
                 "color": colour,
                 "opacity": 0.75,
                 "line": {"width": 1, "color": "#333"},
             },
             name=name,
-            hovertemplate="%{text}<br>accuracy %{y:.2%}<br>predict %{x:.2f} s"
-            "<br>size %{customdata:.1f} MB<extra></extra>",
+            hovertemplate="%{customdata[1]}<br>accuracy %{y:.2%}<br>predict %{x:.2f} s"
+            "<br>size %{customdata[0]:.1f} MB<extra></extra>",
         )
+    lo, hi = log_t.min(), log_t.max()
+    column = hi + 0.3  # where the crowded models' names start (log10 seconds)
+    right = hi + 0.4
+    spread = max(float(np.ptp(accuracy)), 0.01)
+    y_lo, y_hi = accuracy.min() - 0.1 * spread, accuracy.max() + 0.07 * spread
+    if apart.any():
+        # ~20 px between names on a ~340 px high plot.
+        heights = spread_labels(accuracy[apart], 0.065 * (y_hi - y_lo), y_lo)
+        for i, height in zip(np.flatnonzero(apart), heights, strict=True):
+            fig.add_annotation(
+                x=log_t[i],  # annotations on a log axis take log10 positions
+                y=accuracy[i],
+                ax=column,
+                ay=height,
+                axref="x",
+                ayref="y",
+                text=rows[i]["title"],
+                xanchor="left",
+                font={"size": 13, "color": "#222222"},
+                showarrow=True,
+                arrowhead=0,
+                arrowwidth=1,
+                arrowcolor="#888888",
+                standoff=marker[i] / 2,
+            )
+        right = column + 0.45 * (hi - lo + 1)  # room for the names
     fig.update_layout(
         xaxis={
             "title": "Predict time for the test set (s, log scale)",
             "type": "log",
-            "tickvals": [0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100, 300],
-            # Room on both sides for the labels of the fastest and slowest models.
-            "range": [np.log10(min(times)) - 0.4, np.log10(max(times)) + 0.4],
+            "tickvals": [
+                v for v in (0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100, 300) if v < 2 * 10**hi
+            ],
+            # Room on the left for the fastest model's label, on the right for the names.
+            "range": [lo - 0.4, right],
         },
-        yaxis={"title": "Test accuracy", "tickformat": ".0%"},
+        yaxis={"title": "Test accuracy", "tickformat": ".0%", "range": [y_lo, y_hi]},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
         margin={"t": 40, "b": 40, "l": 60, "r": 20},
-        height=420,
+        height=440,
     )
     return fig
 

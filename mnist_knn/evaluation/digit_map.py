@@ -8,6 +8,7 @@ digits in the 50-component PCA space that t-SNE itself was run on.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from sklearn.neighbors import KNeighborsClassifier
 
 from ..artifacts import ArtifactError, Progress, Recipe, load_or_build, models_dir, no_progress
 from ..data import Mnist
+from ..printed import printed_lines
 
 # Bump when the layout of embedding.npz changes.
 EMBED_FORMAT = 1
@@ -26,6 +28,23 @@ METHODS = {"pca": "PCA", "tsne": "t-SNE"}
 DEFAULTS = {"per_class": 500, "n_components": 50, "perplexity": 30.0, "max_iter": 1000, "seed": 0}
 # Sampled digits whose map positions are averaged to place a drawing on the t-SNE map.
 PLACE_NEIGHBOURS = 10
+
+
+# t-SNE's own report of its gradient descent (``verbose=2``): every 50 iterations.
+_TSNE_ITERATION = re.compile(r"\[t-SNE\] Iteration (\d+):")
+
+
+def tsne_iterations(on_iteration):
+    """Call ``on_iteration(i)`` each time a ``TSNE(verbose=2)`` run in this thread reports
+    its iteration ``i`` (every 50); its other lines are not printed. scikit-learn's TSNE
+    has no callback; it prints."""
+
+    def claim(text: str) -> bool:
+        if match := _TSNE_ITERATION.search(text):
+            on_iteration(int(match.group(1)))
+        return "[t-SNE]" in text
+
+    return printed_lines(claim)
 
 
 @dataclass(frozen=True)
@@ -90,16 +109,25 @@ def build_map(data: Mnist, progress: Progress | None = None, **config) -> DigitM
     pca = PCA(n_components=min(config["n_components"], n), svd_solver="covariance_eigh").fit(X)
     features = pca.transform(X).astype(np.float32)
     pca_seconds = time.perf_counter() - start
-    progress(0.1, f"t-SNE of {n:,} digits ({config['max_iter']} iterations; the long part)")
+    iterations = config["max_iter"]
+    progress(0.1, f"t-SNE of {n:,} digits: how close each digit is to its neighbours")
+
+    def iteration(i: int) -> None:
+        # The first 250 iterations pull clusters apart ("early exaggeration"), the rest settle.
+        phase = "pulling the clusters apart" if i <= 250 else "settling the map"
+        progress(0.12 + 0.86 * i / iterations, f"t-SNE iteration {i:,} of {iterations:,}: {phase}")
+
     start, cpu = time.perf_counter(), time.process_time()
-    tsne = TSNE(
-        n_components=2,
-        perplexity=min(config["perplexity"], (n - 1) / 3),
-        init="pca",
-        learning_rate="auto",
-        max_iter=config["max_iter"],
-        random_state=config["seed"],
-    ).fit_transform(features)
+    with tsne_iterations(iteration):
+        tsne = TSNE(
+            n_components=2,
+            perplexity=min(config["perplexity"], (n - 1) / 3),
+            init="pca",
+            learning_rate="auto",
+            max_iter=iterations,
+            random_state=config["seed"],
+            verbose=2,  # its report of every 50 iterations is the progress (tsne_iterations)
+        ).fit_transform(features)
     tsne_seconds = time.perf_counter() - start
     tsne_cpu = time.process_time() - cpu  # all threads: the honest cost on a shared machine
     meta = recipe(data).record() | {

@@ -167,11 +167,14 @@ def forget_canvas(key: str) -> None:
         del st.session_state[key]
 
 
-def drawing_canvas(key: str, brush: int) -> np.ndarray | None:
+def drawing_canvas(key: str, brush: int, size: int = CANVAS) -> np.ndarray | None:
     """A white canvas to draw a digit on, with Undo and Clear buttons under it.
 
     Returns the drawing on screen as an RGBA array (see :data:`CURRENT_DRAWING_KEY`),
     or None while there is nothing to read (not drawn on yet, or just cleared).
+    A canvas of another ``size`` (the presenter view's bigger one) draws with the
+    brush scaled alike and returns its picture scaled to the usual
+    :data:`~mnist_knn.preprocess.CANVAS` pixels, so it is read exactly as a normal one.
 
     The drawing lives in session state, not only in the component: a canvas that is
     mounted again (back from another page, or from Upload) starts with the last
@@ -194,11 +197,11 @@ def drawing_canvas(key: str, brush: int) -> np.ndarray | None:
         }
     st.html(HIDE_TOOLBAR, unsafe_allow_javascript=True)
     canvas = st_canvas(
-        stroke_width=brush,
+        stroke_width=max(1, round(brush * size / CANVAS)),
         stroke_color="#000000",
         background_color="#ffffff",
-        height=CANVAS,
-        width=CANVAS,
+        height=size,
+        width=size,
         drawing_mode="freedraw",
         initial_drawing=state["initial"],
         return_image_data=True,
@@ -231,7 +234,10 @@ def drawing_canvas(key: str, brush: int) -> np.ndarray | None:
     )
     if png is None:
         return None
-    return np.asarray(Image.open(io.BytesIO(png)))
+    picture = Image.open(io.BytesIO(png))
+    if size != CANVAS:
+        picture = picture.convert("RGBA").resize((CANVAS, CANVAS), Image.Resampling.BOX)
+    return np.asarray(picture)
 
 
 # The predicted digit, the biggest thing on the Draw page: readable from the back of a
@@ -240,20 +246,24 @@ PREDICTION_FONT_PX = 160
 _VERDICT_STYLE = {True: ("sure", "#177233", "#dff3e4"), False: ("not sure", "#8a4b00", "#fff1d6")}
 
 
-def big_prediction(label: int, sure: bool, runner_up: int | None = None) -> None:
+def big_prediction(
+    label: int, sure: bool, runner_up: int | None = None, size: int = PREDICTION_FONT_PX
+) -> None:
     """The prediction as one big digit ("7", or "7?" when not sure) over its verdict
-    ("not sure: or a 1?" when the other digit it might be is known)."""
+    ("not sure: or a 1?" when the other digit it might be is known); ``size``: the
+    digit's font size in px (the verdict grows with it)."""
     word, ink, paper = _VERDICT_STYLE[bool(sure)]
     if not sure and runner_up is not None:
         word = f"not sure: or {a_digit(runner_up)}?"
+    verdict_px = max(20, size // 8)
     text = f"{int(label)}" if sure else f"{int(label)}?"
     st.html(
         f"""<div class="mnist-prediction" role="status" aria-label="Prediction: {text}, {word}"
   style="display:flex;flex-direction:column;align-items:flex-start;gap:0.25rem">
   <div style="font-size:1rem;opacity:0.75">Prediction</div>
-  <div class="mnist-prediction-digit" style="font-size:{PREDICTION_FONT_PX}px;line-height:0.9;
+  <div class="mnist-prediction-digit" style="font-size:{size}px;line-height:0.9;
     font-weight:700;font-variant-numeric:tabular-nums">{text}</div>
-  <div class="mnist-prediction-verdict" style="font-size:1.25rem;font-weight:600;color:{ink};
+  <div class="mnist-prediction-verdict" style="font-size:{verdict_px}px;font-weight:600;color:{ink};
     background:{paper};border-radius:0.5rem;padding:0.1rem 0.6rem">{word}</div>
 </div>""",
         width="content",
@@ -274,7 +284,10 @@ def compact_top(phone_order: tuple[str, ...] = ()) -> None:
     )
     st.html(
         "<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem !important}"
-        f"@media (max-width: 700px){{{order}}}</style>"
+        # On a phone the header bar (60 px, with the sidebar's button) is taller than that
+        # space and its white covered the title's top: see-through there.
+        f"@media (max-width: 700px){{{order}[data-testid='stHeader']{{background:transparent}}}}"
+        "</style>"
     )
 
 

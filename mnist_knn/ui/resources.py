@@ -222,6 +222,11 @@ def build_comparison() -> Comparison:
     return comparison
 
 
+def built_artifact(preset: str) -> Artifact | None:
+    """``preset``'s artifact if models/ holds it fresh, else None: nothing is built here."""
+    return None if artifact_problem(preset, get_data()) else _cached_artifact(preset)
+
+
 def fresh_knn_models() -> dict:
     """Every KNN preset whose artifact is built and fresh, by name (none is built here)."""
     data = get_data()
@@ -290,6 +295,9 @@ def _build_in_background(builds: dict[str, BackgroundBuild]) -> None:
         for name, build in _BACKGROUND.items():
             status = builds[name]
             status.state, status.text = "building", "starting"
+            for later in builds.values():
+                if later.state == "waiting":
+                    later.text = f"waiting for the {name}, which the server builds first"
 
             def progress(fraction, text, status=status):
                 status.fraction, status.text = min(float(fraction), 1.0), text

@@ -23,6 +23,9 @@ def start_script():
 
 def test_the_server_builds_the_slow_artifacts_in_the_background(models_dir, monkeypatch):
     monkeypatch.setenv("MNIST_KNN_BACKGROUND", "1")
+    from mnist_knn import ui
+
+    ui.start_background_builds.clear()  # an earlier test's server (builds off) cached {}
     at = AppTest.from_function(start_script, default_timeout=60).run()
     assert not at.exception
     for thread in threading.enumerate():

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from mnist_knn import ui
 from mnist_knn.synthetic import SEVEN, ZERO, stroke_image
 from tests.support.apptest import open_page
+from tests.support.paths import APP
 
 
 def png(image: Image.Image) -> bytes:
@@ -181,3 +182,40 @@ def test_a_16_bit_or_cmyk_upload_is_predicted_and_saved(draw_page, mode, tmp_pat
     assert any("Saved as a **7**" in s.value for s in at.success)
     saved = DrawingStore(tmp_path / "class.sqlite").query(with_png=True)
     assert len(saved) == 1 and Image.open(io.BytesIO(saved.png[0])).mode in ("L", "RGB")
+
+
+def test_presenter_view_big_canvas_answer_and_neighbours_and_back():
+    """/draw?presenter=1: the big canvas (its picture read at the usual size), the big
+    answer, the k neighbours; no controls. The switch goes back with k kept."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["draw_k"] = 6  # chosen in the normal view
+    at.query_params["presenter"] = "1"
+    seven = stroke_image(SEVEN, width=23).resize((ui.PRESENTER_CANVAS,) * 2)
+    at.session_state["draw_canvas_presenter_state"] = {
+        "initial": {"objects": [], ui.CLEARS_MARK: 0},
+        "objects": [{"type": "path", "path": [["M", 132, 110], ["L", 308, 110]]}],
+        "png": png(seven),
+        "replaced": None,
+    }
+    at.run().switch_page("app_pages/draw.py").run()
+    assert not at.exception
+    assert at.toggle(key=ui.PRESENTER_KEY).value is True
+    assert prediction(at) == ("7", "sure")
+    digit = next(e.proto.body for e in at.get("html") if "mnist-prediction-digit" in e.proto.body)
+    assert f"font-size:{ui.PRESENTER_PREDICTION_PX}px" in digit
+    assert "The 6 closest training digits" in "\n".join(m.value for m in at.markdown)
+    (neighbours,) = at.image  # the neighbours, nothing else
+    assert len(neighbours.captions) == 6 and neighbours.captions.count("7") >= 4
+    assert not at.get("slider")  # no k, no brush: a projector shows the drawing and answer
+    assert any('[data-testid="stSidebar"]' in e.proto.body for e in at.get("html"))
+
+    at.toggle(key=ui.PRESENTER_KEY).set_value(False).run()
+    assert not at.exception
+    assert "presenter" not in at.query_params
+    assert at.slider(key="draw_k").value == 6  # kept while its slider was not shown
+    assert at.slider(key="draw_brush").value == 23
+    # The normal view's button opens it again, and the address says so.
+    at.button(key="draw_presenter_open").click().run()
+    assert not at.exception and not at.get("slider")
+    assert at.query_params["presenter"] == "1"
+    assert prediction(at) == ("7", "sure")

@@ -101,7 +101,23 @@ def test_dataset_page():
     assert at.number_input(key="dataset_position").value < 499
 
 
+def test_metrics_page_builds_the_baseline_only_when_asked(models_dir):
+    at = run_page("metrics")
+    assert list(at.dataframe[0].value.columns) == ["Metric", "default"]
+    assert any("**baseline** model (raw pixels, k=4)" in i.value for i in at.info)
+    assert not (models_dir / "baseline.npz").exists()  # nothing built behind the visitor's back
+    at.button(key="metrics_build_baseline").click().run()
+    assert_ok(at)
+    assert (models_dir / "baseline.npz").exists()
+    assert list(at.dataframe[0].value.columns)[2] == "baseline (raw pixels, k=4)"
+    assert not any("**baseline** model" in i.value for i in at.info)
+    assert not at.get("button") or all(b.key != "metrics_build_baseline" for b in at.button)
+
+
 def test_metrics_page_compares_with_the_baseline():
+    from mnist_knn.trained import load_artifact
+
+    load_artifact("baseline")  # built already, as a server that has built it has
     at = run_page("metrics")
     (table,) = at.dataframe
     df = table.value

@@ -214,3 +214,41 @@ def test_a_drawing_survives_a_visit_to_another_page_and_undo_takes_a_stroke(app)
         page.wait_for_function(f"() => ({CANVAS_STATE})()[0][1] === {one}", timeout=TIMEOUT)
     finally:
         page.close()
+
+
+def test_presenter_view_on_a_projector(app):
+    """/draw?presenter=1 at 1280x720: no sidebar, the big canvas whole on screen and taking
+    strokes from its corners, the answer at 280 px and its neighbours without scrolling;
+    the switch brings the normal page back."""
+    from playwright.sync_api import expect
+
+    url, browser = app
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    try:
+        open_page(page, f"{url}/draw?presenter=1")
+        wait_for_canvas(page)
+        expect(page.get_by_test_id("stSidebar")).to_be_hidden()
+        box = page.locator("canvas").last.bounding_box()
+        assert (box["width"], box["height"]) == (440, 440)
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 1280
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 720
+        assert page.evaluate(UNDER_CORNERS) == [True] * 4
+        for _, digit, points in CORNER_DIGITS[:2]:
+            draw_strokes(page, [points])
+            expect(page.locator(PREDICTION)).to_have_text(str(digit), timeout=TIMEOUT)
+            expect(page.locator(PREDICTION)).to_be_in_viewport()
+            size = page.locator(PREDICTION).evaluate("e => getComputedStyle(e).fontSize")
+            assert size == "280px"
+            neighbours = page.locator('[data-testid="stMain"] [data-testid="stImage"] img')
+            expect(neighbours).to_have_count(4)  # k = 4, the default preset's
+            expect(neighbours.last).to_be_in_viewport()
+            page.get_by_role("button", name="Clear").click()
+            expect(page.locator(PREDICTION)).to_have_count(0, timeout=TIMEOUT)
+            wait_for_canvas(page)
+
+        page.get_by_text("Presenter view", exact=True).click()
+        expect(page.get_by_text("k: neighbours that vote", exact=True)).to_be_visible()
+        expect(page.get_by_test_id("stSidebar")).to_be_visible()
+        assert "presenter" not in page.url
+    finally:
+        page.close()

@@ -127,3 +127,32 @@ def test_cli_embed(models_dir, capsys):
 def test_zero_digit_lands_among_zeros(small_map):
     placement = digit_map.place(small_map, to_mnist(stroke_image(ZERO)))
     assert np.bincount(small_map.labels[placement.neighbours], minlength=10).argmax() == 0
+
+
+def test_tsne_progress_moves_with_the_iterations(data):
+    seen = []
+    digit_map.build_map(
+        data, progress=lambda f, text: seen.append((f, text)), per_class=10, max_iter=300
+    )
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    iterations = [t for _, t in seen if t.startswith("t-SNE iteration")]
+    # Reported every 50 iterations: 50, 100, ..., 300 (it may stop early once settled).
+    assert iterations[:5] == [
+        f"t-SNE iteration {i} of 300: pulling the clusters apart" for i in (50, 100, 150, 200, 250)
+    ]
+    steps = [f for f, t in seen if t.startswith("t-SNE iteration")]
+    assert steps[0] == pytest.approx(0.12 + 0.86 * 50 / 300)
+    assert steps[4] == pytest.approx(0.12 + 0.86 * 250 / 300)
+
+
+def test_tsne_report_passes_other_output_through(capsys):
+    calls = []
+    with digit_map.tsne_iterations(calls.append):
+        print("[t-SNE] Iteration 150: error = 1.0, gradient norm = 0.1 (50 iterations in 0.1s)")
+        print("[t-SNE] Computed neighbors for 100 samples in 0.01s...")
+        print("something else")
+    assert calls == [150]
+    assert capsys.readouterr().out == "something else\n"
+    print("after")
+    assert capsys.readouterr().out == "after\n" and calls == [150]

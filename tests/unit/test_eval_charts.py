@@ -62,6 +62,8 @@ def test_per_class_heatmap():
     assert np.asarray(fig.data[0].z).shape == (10, 3)
     assert np.asarray(fig.data[1].z)[:, 0].tolist() == list(range(100, 110))
     assert fig.layout.yaxis.title.text == "Digit"
+    assert fig.layout.yaxis.tickfont.size == 22 and fig.layout.yaxis.tickfont.color == "#111111"
+    assert fig.data[0].textfont.size == fig.data[1].textfont.size == 15
 
 
 def counts_matrix():
@@ -96,6 +98,11 @@ def test_confusion_heatmap_greys_the_diagonal_and_offers_clicks(normalise):
         assert z[4, 9] == pytest.approx(7 / 57)  # 7 of the 57 predicted 9s
         assert "predicted digit" in fig.layout.title.text
     assert text[0, 1] == ""  # empty cells stay blank
+    # Readable on a projector: big near-black digits on both axes, big cell numbers.
+    for axis in (fig.layout.xaxis, fig.layout.yaxis):
+        assert axis.tickfont.size == 22 and axis.tickfont.color == "#111111"
+    assert errors.textfont.size == (17 if normalise is None else 14)
+    assert correct.textfont.color == "#111111" and correct.textfont.size == errors.textfont.size
 
 
 def test_confusion_heatmap_outlines_the_highlighted_cell():

@@ -205,3 +205,23 @@ def test_read_meta_reads_a_file_again_only_when_it_changed(tmp_path):
     path.unlink()
     with pytest.raises(FileNotFoundError):
         read_meta(path)
+
+
+def test_a_build_reports_the_fit_step_by_step(capsys):
+    from mnist_knn.trained import build_artifact
+
+    seen = []
+    data = load_mnist(download=False)
+    artifact = build_artifact(PRESETS["default"], data, lambda f, t: seen.append((f, t)))
+    fit = [(round(f, 6), t) for f, t in seen if t.startswith("fitting")]
+    # default: deskew, blur, flatten, pca, knn; each step's end moves the bar (0-10%).
+    assert fit == [
+        (0.0, "fitting default on 3,000 training digits: deskew first"),
+        (0.02, "fitting default: deskew done; blur next"),
+        (0.04, "fitting default: blur done; flatten next"),
+        (0.06, "fitting default: flatten done; pca next"),
+        (0.08, "fitting default: pca done; knn next"),
+        (0.1, "fitting default: knn done"),
+    ]
+    assert "[Pipeline]" not in capsys.readouterr().out  # taken, not printed
+    assert artifact.model.verbose is False

@@ -155,7 +155,10 @@ def test_distances_to_every_training_digit(default, baseline, data):
         assert dist.shape == (len(data.y_train),)
         features = model[:-1].transform(data.x_train[:50])
         direct = np.linalg.norm(features - explanation.view.features, axis=1)
-        np.testing.assert_allclose(dist[:50], direct, rtol=1e-4, atol=1e-4)
+        # A digit's distance is that of its nearest copy: default's zeros have a slashed one.
+        plain = data.y_train[:50] != 0 if model.styles else np.ones(50, bool)
+        np.testing.assert_allclose(dist[:50][plain], direct[plain], rtol=1e-4, atol=1e-4)
+        assert (dist[:50] <= direct + 1e-4).all()
         found = explanation.candidates  # the euclidean search (default re-ranks after it)
         np.testing.assert_allclose(np.sort(dist)[:15], found.dist[0], rtol=1e-4, atol=1e-4)
         assert set(np.argsort(dist)[:3]) == set(found.ind[0, :3])

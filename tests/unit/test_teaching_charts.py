@@ -150,3 +150,58 @@ def test_digit_colours_are_ten_different_ones():
     from mnist_knn.charts.learn import DIGIT_COLOURS
 
     assert len(set(DIGIT_COLOURS[:10])) == 10
+
+
+# The comparison as built on the development machine (docs/screenshots/compare_models.png).
+COMPARED = [
+    ("Logistic regression", "other", 0.9218, 0.02, 31_400),
+    ("Linear SVM", "other", 0.918, 0.03, 62_800),
+    ("RBF SVM on PCA", "other", 0.9868, 15.17, 4_600_000),
+    ("Random forest", "other", 0.9668, 1.26, 72_100_000),
+    ("Small CNN", "other", 0.9938, 17.65, 861_500),
+    ("KNN (baseline)", "knn", 0.9714, 21.12, 189_200_000),
+    ("KNN (default)", "knn", 0.9858, 3.41, 15_900_000),
+    ("KNN (best)", "knn", 0.9885, 34.36, 224_100_000),
+]
+
+
+def test_crowded_models_are_named_in_a_column_with_leader_lines():
+    rows = [
+        {"title": t, "kind": k, "accuracy": a, "predict_seconds": p, "size_bytes": b}
+        for t, k, a, p, b in COMPARED
+    ]
+    fig = charts.accuracy_vs_time(rows)
+    named = {a.text: a for a in fig.layout.annotations}
+    # The five models between 97.1% and 99.4%, 3-35 s, are named in the column ...
+    assert set(named) == {
+        "RBF SVM on PCA",
+        "Small CNN",
+        "KNN (baseline)",
+        "KNN (default)",
+        "KNN (best)",
+    }
+    # ... not beside their points; the others keep theirs there (the two linear models,
+    # a close pair, one above and one below: label_positions).
+    inline = [t for trace in fig.data for t in trace.text if t]
+    assert inline == ["Logistic regression", "Linear SVM", "Random forest"]
+    # Every name right of every point, in the order of accuracy, never closer than the gap.
+    assert {a.ax for a in named.values()} == {np.log10(34.36) + 0.3}
+    assert all(a.showarrow and a.axref == "x" and a.xanchor == "left" for a in named.values())
+    heights = [
+        named[t].ay
+        for t in sorted(named, key=lambda t: -dict((r["title"], r["accuracy"]) for r in rows)[t])
+    ]
+    assert heights == sorted(heights, reverse=True)
+    y_lo, y_hi = fig.layout.yaxis.range
+    assert np.diff(heights).max() <= -0.065 * (y_hi - y_lo) + 1e-12
+    assert named["Small CNN"].ay == 0.9938  # the highest stays level with its point
+    assert min(heights) >= y_lo and fig.layout.xaxis.range[1] > named["Small CNN"].ax
+
+
+def test_spread_labels_keeps_the_gap_and_the_floor():
+    from mnist_knn.charts.learn import spread_labels
+
+    placed = spread_labels([0.9885, 0.9868, 0.9858, 0.90], gap=0.005, low=0.0)
+    np.testing.assert_allclose(placed, [0.9885, 0.9835, 0.9785, 0.90])
+    lifted = spread_labels([1.0, 1.0, 1.0], gap=1.0, low=0.0)
+    np.testing.assert_allclose(sorted(lifted), [0.0, 1.0, 2.0])
