@@ -173,6 +173,14 @@ def nearest(preset: str, image: np.ndarray) -> Neighbours:
     return reading.search(_cached_artifact(preset).model, image)
 
 
+@st.cache_data(max_entries=256, show_spinner=False)
+def aligned_neighbours(preset: str, image: np.ndarray, ind: np.ndarray) -> list | None:
+    """``KNNPipeline.align_neighbours`` of a 28x28 image and its neighbours (training-set
+    indices ``ind``), cached: each neighbour moved to match it, or None where the preset
+    does not rank by tangent distance. Call :func:`get_artifact` first."""
+    return _cached_artifact(preset).model.align_neighbours(image, get_data().x_train[ind])
+
+
 def explain_drawing(preset: str, image: np.ndarray, k: int, weights: str) -> reading.Reading:
     """The vote of ``k`` neighbours of a 28x28 image, explained; the search itself is cached."""
     return reading.read(nearest(preset, image), k, weights, get_reference(preset), image)

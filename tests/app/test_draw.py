@@ -181,3 +181,14 @@ def test_a_16_bit_or_cmyk_upload_is_predicted_and_saved(draw_page, mode, tmp_pat
     assert any("Saved as a **7**" in s.value for s in at.success)
     saved = DrawingStore(tmp_path / "class.sqlite").query(with_png=True)
     assert len(saved) == 1 and Image.open(io.BytesIO(saved.png[0])).mode in ("L", "RGB")
+
+
+def test_best_preset_shows_each_neighbour_moved_to_match_the_drawing():
+    at = open_page("draw", 300, preset="best")
+    at = upload(at, "seven.png", png(stroke_image(SEVEN, width=23)))
+    assert prediction(at)[0] == "7"
+    pairs = [img for img in at.get("image") if any("· dist" in c for c in img.captions)]
+    assert len(pairs) == 4
+    moves = [c.value for c in at.caption if c.value.startswith("→ ")]
+    assert len(moves) == 4  # one "→ turned 3° clockwise, ..." (or "→ as it is") per neighbour
+    assert any("tangent distance matched it" in c.value for c in at.caption)
