@@ -115,4 +115,4 @@ with detail:
             captions.append(
                 f":{colour}[**{label}**] d {votes.distance[j]:.1f}, {votes.share[j]:.0%}"
             )
-        ui.neighbour_gallery(preset, data.x_test[i], votes.index[: spec.k], notes=captions)
+        ui.neighbour_gallery(preset, data.x_test[i], votes.index[: spec.k], notes=captions, scale=2)
