@@ -290,7 +290,8 @@ def neighbour_gallery(
     if aligned is not None:
         st.caption(
             "Left: the training digit as stored. Right: the same digit moved the way tangent "
-            "distance matched it to this one (turned, resized, shifted, strokes thickened)."
+            "distance matched it to this one (turned, resized, shifted, strokes thickened), "
+            "after the slant of both was evened out."
         )
     gap = np.full((28 * scale + 2, 2 * scale), 255, np.uint8)
     with st.container(horizontal=True, wrap=True, gap="small"):

@@ -93,3 +93,17 @@ def test_pipeline_aligns_the_neighbours_only_where_tangent_distance_ranked_them(
         assert not np.allclose(a.image, raw / 255.0)  # the picture shows the move
     default = make_pipeline(PRESETS["default"]).fit(x, y)
     assert default.align_neighbours(query, x[:4]) is None
+
+
+def test_through_best_deskew_takes_part_of_a_turn_before_tangent_distance(data):
+    # best compares deskewed images: turning a digit changes its slant, which deskew
+    # evens out, so a copy turned 6° is matched by turning the stored digit about 4°
+    # (median of 10 digits; align on the images themselves finds 6°, tests above).
+    x, y = data.x_train[:1500], data.y_train[:1500]
+    best = make_pipeline(PRESETS["best"]).fit(x, y)
+    found = []
+    for digit in x[:10]:
+        turned = ndimage.rotate(digit.astype(float), 6, reshape=False, order=1)
+        query = np.clip(turned, 0, 255).astype(np.uint8)  # 6° anticlockwise on screen
+        found.append(best.align_neighbours(query, digit[None])[0].angle_deg)
+    assert -5.5 < np.median(found) < -3.5
