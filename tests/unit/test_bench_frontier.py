@@ -41,6 +41,12 @@ def test_frontier_marks_the_rows_nothing_beats_on_both_error_and_time():
         "paper",
     ]
     assert by_name["`best` preset"]["error"] == pytest.approx(1.15)
+    # Among the KNNs timed on this machine only, default and best are.
+    assert (
+        by_name["`default` preset"]["frontier_here"] and by_name["`best` preset"]["frontier_here"]
+    )
+    assert by_name["`baseline` preset"]["frontier_here"] is False
+    assert by_name["fast"]["frontier_here"] is None
     # Without the fast anchor, default and best are on the frontier, baseline is not.
     rows = {r["name"]: r["frontier"] for r in frontier(RESULTS, anchors[1:])}
     assert rows["`default` preset"] and rows["`best` preset"] and not rows["`baseline` preset"]
@@ -55,6 +61,7 @@ def test_the_anchors_table_has_every_preset_and_every_anchor_with_its_source():
     assert errors["KNN, P2DHMDM, shiftable edges"] == 0.52
     assert "| 1.01% | 0.12 |" in table  # ikawrakow/mnist's fastest
     assert "| `best` preset | KNN (this project) | 1.15% | 8.00 |" in table
+    assert table.count("**yes**") == 4 + 2  # ikawrakow's three and the CNN; default, best
 
 
 def test_ratio_lines_say_how_much_faster_than_baseline():
