@@ -236,8 +236,10 @@ def cmd_bench(args) -> int:
             + "".join(f"- {line}\n" for line in ratio_lines(results) + kernels)
             + "\n## Every preset beside the anchors\n\n"
             "Sorted by time per digit; *Pareto frontier*: no other timed row is both at least "
-            "as accurate and at least as fast. The presets' times are the whole Draw-page path "
-            "on this 2-core machine; the anchors' come from their sources (other machines).\n\n"
+            "as accurate and at least as fast. The presets' times: the CPU time (median, one "
+            "thread) to classify one 28x28 test digit (`reading.search`: features, search, "
+            "vote; a canvas drawing adds its preprocessing, about 3 ms); the anchors' come "
+            "from their sources, most from other machines.\n\n"
             f"{anchors}"
         )
         # Hand-written notes below the marker survive a re-run.
