@@ -94,3 +94,21 @@ def test_speed_in_env_runs_in_a_process_that_sees_the_variable_and_restores_ours
     assert all(b["OPENBLAS_L2_SIZE"] is None for b in row["blas"])
     assert all(b["kernel"] == "Haswell" for b in row["blas"] if b["api"] == "openblas")
     assert "OPENBLAS_CORETYPE" not in os.environ and os.environ["OPENBLAS_L2_SIZE"] == "1048576"
+
+
+def test_bench_command_prints_blas_ratios_anchors_and_both_kernels(models_dir, tmp_path, capsys):
+    from mnist_knn.__main__ import main
+
+    out = tmp_path / "bench.md"
+    argv = ["bench", "--preset", "default", "--single", "3", "--kernel", "Haswell"]
+    assert main([*argv, "--kernel-batch", "50", "--output", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "BLAS in use (threadpoolctl):" in printed and "OPENBLAS_CORETYPE=" in printed
+    assert "as run: `default`" in printed and "in CPU time" in printed
+    assert "| ikawrakow/mnist, fastest | KNN | 1.01% | 0.12 |" in printed
+    assert "OPENBLAS_CORETYPE=unset: `default`" in printed
+    assert "OPENBLAS_CORETYPE=Haswell: `default`" in printed
+    written = out.read_text()
+    assert (
+        "## Every preset beside the anchors" in written and "OPENBLAS_CORETYPE=Haswell" in written
+    )
