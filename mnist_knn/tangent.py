@@ -290,7 +290,7 @@ MIN_ANGLE, MIN_SCALE, MIN_SHIFT, MIN_THICKNESS = 2.0, 0.04, 0.5, 0.15
 
 
 def describe(angle_deg: float, scale: float, shift_xy, thickness: float) -> str:
-    """A deformation in words; "as it is" when every part is too small to see."""
+    """A deformation in words; "already lined up" when every part is too small to see."""
     parts = []
     if abs(angle_deg) >= MIN_ANGLE:
         way = "clockwise" if angle_deg > 0 else "anticlockwise"
@@ -299,15 +299,15 @@ def describe(angle_deg: float, scale: float, shift_xy, thickness: float) -> str:
         parts.append(f"{abs(scale - 1):.0%} {'larger' if scale > 1 else 'smaller'}")
     dx, dy = shift_xy
     moves = []
-    if abs(dx) >= MIN_SHIFT:
-        moves.append(f"{abs(dx):.0f} px {'right' if dx > 0 else 'left'}")
+    if abs(dx) >= MIN_SHIFT:  # half a pixel and more reads "1 px", never "0 px"
+        moves.append(f"{max(1, round(abs(dx)))} px {'right' if dx > 0 else 'left'}")
     if abs(dy) >= MIN_SHIFT:
-        moves.append(f"{abs(dy):.0f} px {'down' if dy > 0 else 'up'}")
+        moves.append(f"{max(1, round(abs(dy)))} px {'down' if dy > 0 else 'up'}")
     if moves:
         parts.append("moved " + " and ".join(moves))
     if abs(thickness) >= MIN_THICKNESS:
         parts.append("thicker strokes" if thickness > 0 else "thinner strokes")
-    return ", ".join(parts) if parts else "as it is"
+    return ", ".join(parts) if parts else "already lined up"
 
 
 def warp(image: np.ndarray, matrix: np.ndarray, shift, thickness: float = 0.0) -> np.ndarray:

@@ -190,5 +190,7 @@ def test_best_preset_shows_each_neighbour_moved_to_match_the_drawing():
     pairs = [img for img in at.get("image") if any("· dist" in c for c in img.captions)]
     assert len(pairs) == 4
     moves = [c.value for c in at.caption if c.value.startswith("→ ")]
-    assert len(moves) == 4  # one "→ turned 3° clockwise, ..." (or "→ as it is") per neighbour
+    assert (
+        len(moves) == 4
+    )  # one "→ turned 3° clockwise, ..." (or "→ already lined up") per neighbour
     assert any("tangent distance matched it" in c.value for c in at.caption)

@@ -70,7 +70,8 @@ def test_a_thicker_copy_is_found_thicker(digit):
 
 
 def test_describe_leaves_out_what_cannot_be_seen():
-    assert describe(1.4, 1.02, (0.3, -0.4), 0.1) == "as it is"
+    assert describe(1.4, 1.02, (0.3, -0.4), 0.1) == "already lined up"
+    assert describe(0, 1, (0.5, -2.5), 0) == "moved 1 px right and 2 px up"
     assert describe(-6.4, 0.9, (1.2, -0.8), -0.3) == (
         "turned 6° anticlockwise, 10% smaller, moved 1 px right and 1 px up, thinner strokes"
     )
