@@ -112,11 +112,14 @@ more = st.container(key="draw_more")
 with more:
     ui.drawing_feedback(steps.result, drawing, reading.label, reading.proba, preset, k)
 more.markdown(f"#### Why: the {k} training digit{'s' if k > 1 else ''} closest to yours")
-more.image(
-    [ui.digit_image(data.x_train[i], 3) for i in reading.ind],
-    caption=[
-        f"{lab} · dist {d:.2f}" for lab, d in zip(reading.neigh_labels, reading.dist, strict=True)
-    ],
-    width=84,
-)
+with more:
+    ui.neighbour_gallery(
+        preset,
+        reading.image,
+        reading.ind,
+        [
+            f"{lab} · dist {d:.2f}"
+            for lab, d in zip(reading.neigh_labels, reading.dist, strict=True)
+        ],
+    )
 more.caption(vote_summary(reading))

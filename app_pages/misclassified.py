@@ -108,13 +108,11 @@ with detail:
             f":red[**{p}**]: voted {p}, outvoting the truth · :green[**{t}**]: voted {t}, "
             "the truth · grey: another digit"
         )
-        per_row = 5
-        for start in range(0, spec.k, per_row):
-            cols = st.columns(per_row)
-            for col, j in zip(cols, range(start, min(start + per_row, spec.k)), strict=False):
-                label = int(votes.label[j])
-                colour = "red" if label == p else "green" if label == t else "gray"
-                col.image(ui.digit_image(data.x_train[votes.index[j]], 3))
-                col.caption(
-                    f":{colour}[**{label}**] d {votes.distance[j]:.1f}, {votes.share[j]:.0%}"
-                )
+        captions = []
+        for j in range(spec.k):
+            label = int(votes.label[j])
+            colour = "red" if label == p else "green" if label == t else "gray"
+            captions.append(
+                f":{colour}[**{label}**] d {votes.distance[j]:.1f}, {votes.share[j]:.0%}"
+            )
+        ui.neighbour_gallery(preset, data.x_test[i], votes.index[: spec.k], notes=captions, scale=2)

@@ -160,7 +160,18 @@ NOTES_MARKER = "<!-- notes: kept by bench --output -->"
 
 
 def cmd_bench(args) -> int:
-    from .evaluation.bench import bench_drawn, drawn_table, machine, markdown_table, run_bench
+    from .evaluation.bench import (
+        bench_drawn,
+        blas_lines,
+        drawn_table,
+        frontier,
+        frontier_table,
+        machine,
+        markdown_table,
+        ratio_lines,
+        run_bench,
+        speed_in_env,
+    )
 
     if args.drawn:
         from .evaluation import real_drawings
@@ -175,10 +186,34 @@ def cmd_bench(args) -> int:
             print(json.dumps(rows))
         return 0
 
+    print("BLAS in use (threadpoolctl):")
+    for line in blas_lines():
+        print(f"  {line}")
     results = run_bench(args.preset or None, n_single=args.single)
     table = markdown_table(results)
-    print(f"Machine: {machine()}\n")
+    print(f"\nMachine: {machine()}\n")
     print(table)
+    for line in ratio_lines(results):
+        print(line)
+    anchors = frontier_table(frontier(results))
+    print(f"\nEvery preset beside the anchors, by time per digit:\n\n{anchors}")
+    kernels = []
+    if args.kernel:
+        # The same models, timed again in fresh processes: OpenBLAS reads these variables
+        # only when it loads. "unset" is its own choice for this CPU.
+        names = [r["preset"] for r in results]
+        for coretype in ["unset", *args.kernel]:
+            env = {"OPENBLAS_CORETYPE": None if coretype == "unset" else coretype}
+            if coretype == "unset":  # OpenBLAS's own choice of kernel and blocking
+                env["OPENBLAS_L2_SIZE"] = None
+            speeds = speed_in_env(names, env, n_single=args.single, n_batch=args.kernel_batch)
+            kernels += ratio_lines(speeds, f"OPENBLAS_CORETYPE={coretype}")
+        print(
+            "Speed against baseline with each BLAS kernel (first "
+            f"{args.kernel_batch:,} test digits; models from models/):"
+        )
+        for line in kernels:
+            print(f"  {line}")
     if args.json:
         print(json.dumps(results))
     if args.output:
@@ -197,7 +232,17 @@ def cmd_bench(args) -> int:
             "*Cold build*: load MNIST, fit, classify the test set, save. "
             "*Warm load*: load MNIST and the saved artifact. *Peak memory*: the process's "
             "peak RSS (includes Python, the libraries and MNIST itself).\n\n"
-            f"Machine: {machine()}\n\n{table}"
+            f"Machine: {machine()}\n\nBLAS: "
+            + "; ".join(blas_lines())
+            + f"\n\n{table}\n"
+            + "".join(f"- {line}\n" for line in ratio_lines(results) + kernels)
+            + "\n## Every preset beside the anchors\n\n"
+            "Sorted by time per digit; *Pareto frontier*: no other timed row is both at least "
+            "as accurate and at least as fast. The presets' times: the CPU time (median, one "
+            "thread) to classify one 28x28 test digit (`reading.search`: features, search, "
+            "vote; a canvas drawing adds its preprocessing, about 3 ms); the anchors' come "
+            "from their sources, most from other machines.\n\n"
+            f"{anchors}"
         )
         # Hand-written notes below the marker survive a re-run.
         path = Path(args.output)
@@ -407,6 +452,19 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="instead: read N real drawings (default 1000) of the dev writers in ../shared on "
         "four canvases, as the Draw page reads them (accuracy, sure answers, not sure, time)",
+    )
+    bench.add_argument(
+        "--kernel",
+        action="append",
+        metavar="CORETYPE",
+        help="also time the presets again with OPENBLAS_CORETYPE=CORETYPE (e.g. Haswell) and "
+        "with it unset, each in a fresh process, and print both speed ratios (repeatable)",
+    )
+    bench.add_argument(
+        "--kernel-batch",
+        type=int,
+        default=10_000,
+        help="test digits timed per kernel with --kernel (default: all 10,000)",
     )
     bench.add_argument("--json", action="store_true", help="also print the results as JSON")
     bench.add_argument("--output", help="write the table as markdown (docs/benchmarks.md)")

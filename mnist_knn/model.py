@@ -4,7 +4,7 @@ search) that can also return its neighbours and save / restore its fitted state 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 from sklearn.decomposition import PCA
@@ -14,7 +14,7 @@ from sklearn.pipeline import Pipeline
 from .features import Augment, Blur, Deskew, Flatten, as_images
 from .neighbors import BlasKNeighborsClassifier, one_thread_if_small, training_rows, vote
 from .styles import style_copies
-from .tangent import tangent_distance, tangents
+from .tangent import Alignment, align, tangent_distance, tangents, warp
 
 # Neighbours kept per test digit and offered by the app's k control.
 K_MAX = 15
@@ -330,6 +330,38 @@ class KNNPipeline(Pipeline):
             dist[start : start + batch] = np.sqrt(np.maximum(d2, 0))
         order = np.argsort(dist, axis=1, kind="stable")
         return np.take_along_axis(dist, order, axis=1), np.take_along_axis(rows, order, axis=1)
+
+    def align_neighbours(self, image, train_images) -> list[Alignment] | None:
+        """How each neighbour was moved to match ``image``, where tangent distance ranked them.
+
+        Parameters
+        ----------
+        image : array (28, 28) uint8
+            The query, ink = 255.
+        train_images : array (k, 28, 28) uint8
+            Its neighbours as stored in the training set (``data.x_train[ind]``).
+
+        Returns
+        -------
+        list of Alignment, or None for a model that does not re-rank
+            The deformation is found on the images the distance compares (after the
+            steps before ``flatten``: deskewed, blurred) by :func:`tangent.align`; each
+            ``image`` is the stored neighbour (in [0, 1]) moved by it, for showing beside it.
+        """
+        if not self.rerank:
+            return None
+        train_images = np.asarray(train_images)
+        stages = np.concatenate([np.asarray(image)[None], train_images])
+        for name, step in self.steps[:-1]:
+            if name == "flatten":
+                break
+            stages = step.transform(stages)
+        views = as_images(stages)
+        found = [align(views[0], view) for view in views[1:]]
+        return [
+            replace(a, image=warp(raw / 255.0, a.matrix, a.shift_xy, a.thickness))
+            for a, raw in zip(found, train_images, strict=True)
+        ]
 
     @property
     def training_features_(self) -> np.ndarray:

@@ -13,8 +13,11 @@ environment as it is (e.g. MNIST_KNN_STORE for the Class drawings page).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 from pathlib import Path
+
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from app_pages import by_name
 from tools.browser import (
@@ -71,6 +74,18 @@ def wait_until_drawn(page) -> None:
 ACTIONS = {"draw": draw_a_digit}
 
 
+def choose_preset(page, name: str) -> None:
+    """Pick the model preset ``name`` in the sidebar, as a visitor would."""
+    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
+    page.get_by_role("option", name=name.capitalize(), exact=True).click()
+    # The rerun with the new preset: wait for it to start (unless it was over before we
+    # looked), then to end.
+    with contextlib.suppress(PlaywrightTimeoutError):
+        page.wait_for_selector(IDLE.replace("notRunning", "running"), timeout=5_000)
+    page.wait_for_selector(IDLE, timeout=300_000)
+    page.evaluate("document.activeElement && document.activeElement.blur()")  # no focus ring
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("pages", nargs="*", default=["home"])
@@ -78,6 +93,10 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=1400)
     parser.add_argument("--height", type=int, default=900)
     parser.add_argument("--viewports", default="", help="e.g. 390x844t,820x1180,1280x720")
+    parser.add_argument(
+        "--preset",
+        help="choose this model preset in the sidebar first; the files get a -PRESET suffix",
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with streamlit_server() as url, chromium() as browser:
@@ -106,13 +125,16 @@ def main() -> None:
         for spec in args.pages:
             name, _, tab = spec.partition("@")
             open_page(page, f"{url}/{by_name(name).url_path}")
+            if args.preset:
+                choose_preset(page, args.preset)
             if tab:
                 page.get_by_role("tab", name=tab).click()
             page.wait_for_load_state("networkidle")
             if name in ACTIONS:
                 ACTIONS[name](page)
             wait_until_drawn(page)
-            slug = re.sub(r"[^a-z0-9]+", "-", tab.lower()).strip("-")
+            slug = re.sub(r"[^a-z0-9]+", "-", "-".join(filter(None, [tab, args.preset])).lower())
+            slug = slug.strip("-")
             path = args.out / f"{name or 'home'}{'-' + slug if slug else ''}.png"
             full_screenshot(page, path, args.width, args.height)
             print(path)

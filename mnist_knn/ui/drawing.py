@@ -23,7 +23,7 @@ from ..preprocess import (
 )
 from ..reading import a_digit
 from ..synthetic import sample_drawing
-from .resources import get_data
+from .resources import aligned_neighbours, digit_image, get_data
 
 # The session-state contract between the Draw page and the teaching pages: the Draw
 # page stores its latest canvas here as a numpy uint8 array (H, W, 4), RGBA, as
@@ -289,6 +289,39 @@ def compact_top(phone_order: tuple[str, ...] = ()) -> None:
         f"@media (max-width: 700px){{{order}[data-testid='stHeader']{{background:transparent}}}}"
         "</style>"
     )
+
+
+def neighbour_gallery(
+    preset: str, query: np.ndarray, ind, captions=None, notes=None, scale: int = 3
+) -> None:
+    """The neighbours (training-set indices ``ind``) of a 28x28 ``query``, in a wrapping row.
+
+    Each picture has its plain-text caption (``captions``) and, under it, its Markdown
+    note (``notes``). Where ``preset`` ranks neighbours by tangent distance, each stored
+    picture has beside it the neighbour moved to match the query, and the move in words.
+    """
+    ind = np.asarray(ind)
+    x_train = get_data().x_train
+    aligned = aligned_neighbours(preset, np.asarray(query), ind)
+    if aligned is not None:
+        st.caption(
+            "Left: the training digit as stored. Right: the same digit moved the way tangent "
+            "distance matched it to this one (turned, resized, shifted, strokes thickened), "
+            "after the slant of both was evened out."
+        )
+    gap = np.full((28 * scale + 2, 2 * scale), 255, np.uint8)
+    with st.container(horizontal=True, wrap=True, gap="small"):
+        for j, i in enumerate(ind):
+            picture = digit_image(x_train[i], scale, frame=aligned is not None)
+            note = notes[j] if notes is not None else ""
+            if aligned is not None:
+                moved = np.round(aligned[j].image * 255).astype(np.uint8)
+                picture = np.hstack([picture, gap, digit_image(moved, scale, frame=True)])
+                note = "  \n".join(filter(None, [note, f"→ {aligned[j].words()}"]))
+            with st.container(width=picture.shape[1] + 4, gap=None):
+                st.image(picture, caption=captions[j] if captions is not None else None)
+                if note:
+                    st.caption(note)
 
 
 def share_drawing(drawing) -> None:

@@ -173,6 +173,22 @@ def nearest(preset: str, image: np.ndarray) -> Neighbours:
     return reading.search(_cached_artifact(preset).model, image)
 
 
+def aligned_neighbours(preset: str, image: np.ndarray, ind: np.ndarray) -> list | None:
+    """``KNNPipeline.align_neighbours`` of a 28x28 image and its neighbours (training-set
+    indices ``ind``): each neighbour moved to match it, or None where the preset does not
+    rank by tangent distance. Cached per neighbour, so a larger k aligns only the new ones.
+    Call :func:`get_artifact` first."""
+    if not _cached_artifact(preset).model.rerank:
+        return None
+    return [_aligned(preset, image, int(i)) for i in np.asarray(ind)]
+
+
+@st.cache_data(max_entries=2048, show_spinner=False)
+def _aligned(preset: str, image: np.ndarray, index: int):
+    model = _cached_artifact(preset).model
+    return model.align_neighbours(image, get_data().x_train[index][None])[0]
+
+
 def explain_drawing(
     preset: str, image: np.ndarray, k: int, weights: str, stroke: float | None = None
 ) -> reading.Reading:

@@ -219,3 +219,16 @@ def test_presenter_view_big_canvas_answer_and_neighbours_and_back():
     assert not at.exception and not at.get("slider")
     assert at.query_params["presenter"] == "1"
     assert prediction(at) == ("7", "sure")
+
+
+def test_best_preset_shows_each_neighbour_moved_to_match_the_drawing():
+    at = open_page("draw", 300, preset="best")
+    at = upload(at, "seven.png", png(stroke_image(SEVEN, width=23)))
+    assert prediction(at)[0] == "7"
+    pairs = [img for img in at.get("image") if any("· dist" in c for c in img.captions)]
+    assert len(pairs) == 4
+    moves = [c.value for c in at.caption if c.value.startswith("→ ")]
+    assert (
+        len(moves) == 4
+    )  # one "→ turned 3° clockwise, ..." (or "→ already lined up") per neighbour
+    assert any("tangent distance matched it" in c.value for c in at.caption)

@@ -229,6 +229,14 @@ def test_misclassified_page_shows_the_outvoting_neighbours():
     assert_ok(at)
 
 
+def test_misclassified_page_shows_best_presets_neighbours_moved_to_match():
+    at = run_page("misclassified", preset="best")
+    moves = [c.value for c in at.caption if c.value.startswith(":")]
+    assert len(moves) == 4  # each neighbour: its vote, then how it was moved to match
+    assert all("  \n→ " in m for m in moves), moves
+    assert any("tangent distance matched it" in c.value for c in at.caption)
+
+
 def test_tuning_page_offers_the_command_then_computes(models_dir):
     at = run_page("tuning", preset="baseline")
     assert any("python -m mnist_knn tune --preset baseline" in i.value for i in at.info)
