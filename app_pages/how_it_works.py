@@ -126,6 +126,14 @@ st.caption(
     "Top: the drawing and its neighbours as the model compares them; below each neighbour: "
     "|drawing − neighbour|, dark where they differ (the lighter, the nearer)."
 )
+if model.rerank:
+    st.markdown("**The deformation that made each neighbour match**")
+    ui.neighbour_gallery(
+        preset,
+        steps.result,
+        found.ind[0, :k],
+        [f"{r['label']} · d={r['distance']:.2f}" for r in votes],
+    )
 table, bars = st.columns([2, 3])
 table.dataframe(
     pd.DataFrame(votes).drop(columns="rank"),

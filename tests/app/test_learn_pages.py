@@ -56,6 +56,12 @@ def test_how_it_works_explains_a_test_digit_without_a_drawing():
     assert len(frame(at, "share")) == 4  # the default preset's k
     assert "knn_from_scratch" in at.code[0].value
     assert any("Same prediction, same 4 neighbours" in s.value for s in at.success)
+    # default re-ranks by tangent distance: how each voter was moved to match, in words.
+    assert "The deformation that made each neighbour match" in "\n".join(
+        m.value for m in at.markdown
+    )
+    moves = [c.value for c in at.caption if c.value.startswith("→ ")]
+    assert len(moves) == 4, moves
 
 
 def test_how_it_works_switching_steps_off_and_k():
