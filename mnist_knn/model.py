@@ -155,7 +155,7 @@ class KNNPipeline(Pipeline):
             if self.rerank:  # keep the images the flatten step receives: made once, here
                 at = names.index("flatten")
                 images = self[:at].fit_transform(X, y) if at else X
-                Pipeline(self.steps[at:]).fit(images, y)
+                Pipeline(self.steps[at:], verbose=self.verbose).fit(images, y)
                 self.rerank_images_ = as_images(images).reshape(len(images), -1)
             else:
                 super().fit(X, y)

@@ -161,9 +161,12 @@ def build_artifact(
         # each step: the fit's stages, 0-10% of the build.
         if not (match := _PIPELINE_STEP.search(text)):
             return False
-        done, total = int(match.group(1)), int(match.group(2))
-        after = f"; {names[done]} next" if done < len(names) and total == len(names) else ""
-        progress(0.1 * done / total, f"fitting {preset.name}: {match.group(3)} done{after}")
+        # A re-ranking model fits its steps as two pipelines (before and from flatten):
+        # the step's place among all of the model's steps is what counts.
+        step = match.group(3)
+        done = names.index(step) + 1 if step in names else int(match.group(1))
+        after = f"; {names[done]} next" if done < len(names) else ""
+        progress(0.1 * done / len(names), f"fitting {preset.name}: {step} done{after}")
         return True
 
     progress(0.0, f"fitting {preset.name} on {n_train:,} training digits: {names[0]} first")

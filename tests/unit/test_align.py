@@ -7,6 +7,8 @@ pixels right and down, scale as a factor of size.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from scipy import ndimage
@@ -92,8 +94,8 @@ def test_pipeline_aligns_the_neighbours_only_where_tangent_distance_ranked_them(
         assert a.image.shape == (28, 28) and a.image.min() >= 0 and a.image.max() <= 1
         assert a.distance < a.distance_before  # moving it brought it closer
         assert not np.allclose(a.image, raw / 255.0)  # the picture shows the move
-    default = make_pipeline(PRESETS["default"]).fit(x, y)
-    assert default.align_neighbours(query, x[:4]) is None
+    plain = replace(PRESETS["default"], rerank=0, styles=())  # ranked by PCA distances
+    assert make_pipeline(plain).fit(x, y).align_neighbours(query, x[:4]) is None
 
 
 def test_through_best_deskew_takes_part_of_a_turn_before_tangent_distance(data):
