@@ -4,6 +4,8 @@ search) that can also return its neighbours and save / restore its fitted state 
 from __future__ import annotations
 
 import json
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
@@ -18,6 +20,8 @@ from .tangent import Alignment, align, tangent_distance, tangents, warp
 
 # Neighbours kept per test digit and offered by the app's k control.
 K_MAX = 15
+# Re-rank at least this many queries on every core (a test set, a fold), fewer on one.
+PARALLEL_RERANK = 256
 
 
 @dataclass(frozen=True)
@@ -320,7 +324,8 @@ class KNNPipeline(Pipeline):
         """Candidates ``rows`` (n, N) of queries ``images`` (n, 784), ordered by two-sided
         tangent distance: (distances (n, N) ascending, rows (n, N))."""
         dist = np.empty(rows.shape, np.float32)
-        for start in range(0, len(rows), batch):  # bounds the (b, N, 7, 784) tangents
+
+        def measure(start: int) -> None:  # one batch bounds the (b, N, 7, 784) tangents
             q, r = images[start : start + batch], rows[start : start + batch]
             cand = self.rerank_images_[r]
             query_tan = tangents(q.reshape(-1, 28, 28), sigma=0.0)
@@ -328,6 +333,16 @@ class KNNPipeline(Pipeline):
             cand_tan = cand_tan.reshape(*r.shape, *cand_tan.shape[1:])
             d2 = tangent_distance(q, cand, cand_tan, query_tan)
             dist[start : start + batch] = np.sqrt(np.maximum(d2, 0))
+
+        starts = range(0, len(rows), batch)
+        workers = min(os.cpu_count() or 1, len(starts))
+        if workers > 1 and len(rows) >= PARALLEL_RERANK:
+            # numpy lets go of the GIL in these products and solves: one batch per core.
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(measure, starts))
+        else:
+            for start in starts:
+                measure(start)
         order = np.argsort(dist, axis=1, kind="stable")
         return np.take_along_axis(dist, order, axis=1), np.take_along_axis(rows, order, axis=1)
 

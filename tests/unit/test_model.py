@@ -225,3 +225,19 @@ def test_a_build_reports_the_fit_step_by_step(capsys):
     ]
     assert "[Pipeline]" not in capsys.readouterr().out  # taken, not printed
     assert artifact.model.verbose is False
+
+
+def test_re_ranking_on_every_core_gives_the_one_core_answer(monkeypatch):
+    from mnist_knn import model as model_module
+
+    data = load_mnist(download=False)
+    model = make_pipeline(PRESETS["default"]).fit(data.x_train[:1500], data.y_train[:1500])
+    queries = data.x_test[:200]
+    monkeypatch.setattr(model_module, "PARALLEL_RERANK", 10**9)
+    one = model.search(queries)
+    monkeypatch.setattr(model_module, "PARALLEL_RERANK", 1)
+    monkeypatch.setattr(model_module.os, "cpu_count", lambda: 3)
+    every = model.search(queries)
+    np.testing.assert_array_equal(one.ind, every.ind)
+    np.testing.assert_array_equal(one.dist, every.dist)
+    assert (one.labels == data.y_test[:200]).mean() > 0.85
