@@ -113,6 +113,14 @@ with more:
     ui.drawing_feedback(steps.result, drawing, reading.label, reading.proba, preset, k)
 more.markdown(f"#### Why: the {k} training digit{'s' if k > 1 else ''} closest to yours")
 with more:
+    # Tangent distance moves each neighbour a little to match: shown on request, since
+    # working the moves out costs ~10 ms a drawing, a fifth of a busy server's time.
+    moves = bool(ui.get_artifact(preset).model.rerank) and st.toggle(
+        "Show each neighbour moved to match the drawing",
+        key="draw_moves",
+        help="Tangent distance lets a training digit turn, grow, shift or thicken a little "
+        "before it is compared with your drawing: see how each one was moved.",
+    )
     ui.neighbour_gallery(
         preset,
         reading.image,
@@ -121,5 +129,6 @@ with more:
             f"{lab} · dist {d:.2f}"
             for lab, d in zip(reading.neigh_labels, reading.dist, strict=True)
         ],
+        moves=moves,
     )
 more.caption(vote_summary(reading))

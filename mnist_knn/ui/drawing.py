@@ -292,17 +292,24 @@ def compact_top(phone_order: tuple[str, ...] = ()) -> None:
 
 
 def neighbour_gallery(
-    preset: str, query: np.ndarray, ind, captions=None, notes=None, scale: int = 3
+    preset: str,
+    query: np.ndarray,
+    ind,
+    captions=None,
+    notes=None,
+    scale: int = 3,
+    moves: bool = True,
 ) -> None:
     """The neighbours (training-set indices ``ind``) of a 28x28 ``query``, in a wrapping row.
 
     Each picture has its plain-text caption (``captions``) and, under it, its Markdown
     note (``notes``). Where ``preset`` ranks neighbours by tangent distance, each stored
-    picture has beside it the neighbour moved to match the query, and the move in words.
+    picture has beside it the neighbour moved to match the query, and the move in words
+    (unless ``moves`` is False: the moves cost a few ms per neighbour).
     """
     ind = np.asarray(ind)
     x_train = get_data().x_train
-    aligned = aligned_neighbours(preset, np.asarray(query), ind)
+    aligned = aligned_neighbours(preset, np.asarray(query), ind) if moves else None
     if aligned is not None:
         st.caption(
             "Left: the training digit as stored. Right: the same digit moved the way tangent "

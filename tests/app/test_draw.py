@@ -225,6 +225,9 @@ def test_best_preset_shows_each_neighbour_moved_to_match_the_drawing():
     at = open_page("draw", 300, preset="best")
     at = upload(at, "seven.png", png(stroke_image(SEVEN, width=23)))
     assert prediction(at)[0] == "7"
+    assert not [c for c in at.caption if c.value.startswith("→ ")]  # on request only
+    at.toggle(key="draw_moves").set_value(True).run()
+    assert not at.exception
     pairs = [img for img in at.get("image") if any("· dist" in c for c in img.captions)]
     assert len(pairs) == 4
     moves = [c.value for c in at.caption if c.value.startswith("→ ")]
