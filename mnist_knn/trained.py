@@ -169,7 +169,11 @@ def build_artifact(
         progress(0.1 * done / len(names), f"fitting {preset.name}: {step} done{after}")
         return True
 
-    progress(0.0, f"fitting {preset.name} on {n_train:,} training digits: {names[0]} first")
+    first = f"{names[0]} first"
+    if preset.styles:  # the styled copies (e.g. slashed zeros) are made before any step
+        styled = ", ".join(style.replace("_", " ") + "s" for style in preset.styles)
+        first = f"{styled} first, then {names[0]}"
+    progress(0.0, f"fitting {preset.name} on {n_train:,} training digits: {first}")
     model.set_params(verbose=True)
     with printed_lines(step_done):
         model.fit(data.x_train, data.y_train)
