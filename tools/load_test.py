@@ -116,19 +116,23 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
+def process_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process ``pid`` (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds(pid: int) -> dict:
     """CPU seconds used so far by the server (``pid``) and by all Chromium processes."""
-    tick = os.sysconf("SC_CLK_TCK")
     used = {"server": 0.0, "chromium": 0.0}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             command = (entry / "cmdline").read_bytes()
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            seconds = process_seconds(int(entry.name))
         except OSError:  # the process has gone
             continue
-        seconds = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
         if int(entry.name) == pid:
             used["server"] += seconds
         elif b"chromium" in command:

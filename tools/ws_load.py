@@ -57,10 +57,8 @@ import re
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urlsplit
 
-import numpy as np
 from PIL import Image
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ClientState_pb2 import ClientState
@@ -69,6 +67,8 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from mnist_knn.preprocess import CANVAS, DEFAULT_BRUSH
 from mnist_knn.synthetic import ONE, ZERO, png_bytes, stroke_image
+from tools.load_test import percentiles, process_seconds
+from tools.load_test import rss_mb as process_rss_mb
 
 PAGE = "draw"  # the Draw page's URL path (app_pages.PAGES)
 CANVAS_KEY = "draw_canvas"  # the canvas's widget key on the Draw page
@@ -317,32 +317,12 @@ async def pupil(
 
 def rss_mb(pids) -> float:
     """Resident memory of the processes ``pids`` (the server, or its replicas) in MB."""
-    total = 0.0
-    for pid in pids:
-        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
-        total += next(int(x.split()[1]) for x in lines if x.startswith("VmRSS:")) / 1024
-    return total
+    return sum(process_rss_mb(pid) for pid in pids)
 
 
 def cpu_seconds(pids) -> float:
     """CPU seconds (user + system) used so far by the processes ``pids``."""
-    total = 0.0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
-def percentiles(seconds) -> dict:
-    ms = np.array([s for s in seconds if s is not None], dtype=float) * 1e3
-    if not len(ms):
-        return {"n": 0}
-    return {
-        "n": len(ms),
-        "p50_ms": round(float(np.percentile(ms, 50))),
-        "p95_ms": round(float(np.percentile(ms, 95))),
-        "max_ms": round(float(ms.max())),
-    }
+    return sum(process_seconds(pid) for pid in pids)
 
 
 async def measure(
