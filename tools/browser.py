@@ -80,12 +80,17 @@ def streamlit_server(
             time.sleep(0.2)  # polling the health endpoint, not waiting on the page
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         log.close()
+
+
+def stop(process: subprocess.Popen, grace: float = 10) -> None:
+    """Ask ``process`` to end (SIGTERM); kill it if it has not within ``grace`` seconds."""
+    process.terminate()
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 @contextlib.contextmanager

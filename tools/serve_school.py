@@ -42,7 +42,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tools.browser import free_port, streamlit_server
+from tools.browser import free_port, stop, streamlit_server
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 COOKIE = "mnist_knn_replica"  # the sticky-session cookie
@@ -145,11 +145,7 @@ def nginx(listen: str, replicas: list[str], workdir: Path):
         wait_for(f"http://{listen.replace('0.0.0.0', '127.0.0.1')}/_stcore/health", 60, process)
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
 
 
 class School:
