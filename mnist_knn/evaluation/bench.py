@@ -36,31 +36,42 @@ def measure_preset(name: str, n_single: int = 200) -> dict:
         artifact = load_artifact(name, data=data)
         warm = time.perf_counter() - start
     model = artifact.model
-
-    load = os.getloadavg()[0]
-    start, start_cpu = time.perf_counter(), time.process_time()
-    predicted = model.predict(data.x_test)
-    batch, batch_cpu = time.perf_counter() - start, time.process_time() - start_cpu
-    accuracy = float(np.mean(predicted == data.y_test))
-
-    # The Draw page's path: preprocess, one search of K_MAX neighbours, the vote of k and
-    # the verdict (reading.classify), on test digits re-drawn as canvas drawings.
-    latencies, cpu = _time_single(artifact, data, n_single)
+    predicted, latencies, timings = _timings(artifact, data, data.x_test, n_single)
     return {
         "preset": name,
-        "accuracy": accuracy,
-        "batch_seconds": batch,
-        "batch_cpu_seconds": batch_cpu,  # CPU of all threads: less swayed by other work
-        "single_p50_ms": float(np.percentile(latencies, 50) * 1e3),
+        "accuracy": float(np.mean(predicted == data.y_test)),
+        **timings,
         "single_p95_ms": float(np.percentile(latencies, 95) * 1e3),
-        "single_cpu_ms": float(np.percentile(cpu, 50) * 1e3),
-        "digit_cpu_ms": _time_digits(model, data.x_test[:n_single]),
-        "load": load,
         "build_seconds": cold,
         "warm_load_seconds": warm,
         "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "n_train_rows": len(model.train_labels_),
     }
+
+
+def _timings(artifact, data, x, n_single: int) -> tuple[np.ndarray, list[float], dict]:
+    """Time ``predict`` on the test digits ``x`` (wall clock, CPU of all threads, the
+    machine's load) and ``n_single`` drawings one by one on the Draw page's path
+    (preprocess, one search of K_MAX neighbours, the vote of k and the verdict), and one
+    28x28 digit. Returns (the predictions, the drawings' wall-clock seconds, the figures)."""
+    model = artifact.model
+    load = os.getloadavg()[0]
+    start, start_cpu = time.perf_counter(), time.process_time()
+    predicted = model.predict(x)
+    batch, batch_cpu = time.perf_counter() - start, time.process_time() - start_cpu
+    latencies, cpu = _time_single(artifact, data, n_single)
+    return (
+        predicted,
+        latencies,
+        {
+            "batch_seconds": batch,
+            "batch_cpu_seconds": batch_cpu,  # CPU of all threads: less swayed by other work
+            "single_p50_ms": float(np.percentile(latencies, 50) * 1e3),
+            "single_cpu_ms": float(np.percentile(cpu, 50) * 1e3),
+            "digit_cpu_ms": _time_digits(model, x[:n_single]),
+            "load": load,
+        },
+    )
 
 
 def _time_digits(model, images) -> float:
@@ -105,22 +116,8 @@ def measure_speed(name: str, n_single: int = 200, n_batch: int = 10_000) -> dict
         artifact = load_artifact(name, data=data)
     x = data.x_test[:n_batch]
     artifact.model.predict(x[:100])  # warm up
-    load = os.getloadavg()[0]
-    start, cpu = time.perf_counter(), time.process_time()
-    artifact.model.predict(x)
-    batch, batch_cpu = time.perf_counter() - start, time.process_time() - cpu
-    latencies, cpu = _time_single(artifact, data, n_single)
-    return {
-        "preset": name,
-        "batch_seconds": batch,
-        "batch_cpu_seconds": batch_cpu,  # all threads: less sensitive to other work
-        "n_batch": len(x),
-        "single_p50_ms": float(np.percentile(latencies, 50) * 1e3),
-        "single_cpu_ms": float(np.percentile(cpu, 50) * 1e3),
-        "digit_cpu_ms": _time_digits(artifact.model, x[:n_single]),
-        "blas": blas_info(),
-        "load": load,
-    }
+    _, _, timings = _timings(artifact, data, x, n_single)
+    return {"preset": name, **timings, "n_batch": len(x), "blas": blas_info()}
 
 
 def blas_info() -> list[dict]:
