@@ -202,8 +202,6 @@ def verdict(
     """
     proba, dist = np.asarray(proba), np.asarray(dist)
     label = int(np.argmax(proba))
-    other, margin = runner_up(dist, neigh_labels, label)
-    nearest = float(dist[0])
     if stroke is not None and stroke > BLOT_STROKE:
         return Verdict(
             False,
@@ -213,6 +211,8 @@ def verdict(
             None,
             "Draw the digit bigger, with a line rather than a tap; a smaller brush helps.",
         )
+    other, margin = runner_up(dist, neigh_labels, label)
+    nearest = float(dist[0])
     if nearest > reference.far:
         return Verdict(
             False,

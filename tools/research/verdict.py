@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mnist_knn.neighbors import vote
+from mnist_knn.reading import runner_up
 
 FIELDS = ("label", "runner_up", "share", "margin", "near")
 
@@ -46,17 +47,11 @@ def signals(
     proba = vote(dist, labels, k, weights)
     label = proba.argmax(axis=1)
     share = proba[np.arange(len(label)), label]
-    own = labels == label[:, None]
-    big = np.float32(np.inf)
-    d_own = np.where(own, dist, big).min(axis=1)
-    d_other = np.where(own, big, dist)
-    j = d_other.argmin(axis=1)
-    has_other = np.isfinite(d_other.min(axis=1))
-    runner = np.where(has_other, labels[np.arange(len(j)), j], -1)
-    # No other label among the candidates: at least as clear as the last candidate.
-    other = np.where(has_other, d_other.min(axis=1), dist[:, -1])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        margin = np.where(other > 0, d_own / other, 1.0)
+    # The library's own runner-up and margin, one query at a time (reading.runner_up):
+    # no other label among the candidates counts as at least as clear as the last one.
+    pairs = [runner_up(d, lab, int(w)) for d, lab, w in zip(dist, labels, label, strict=True)]
+    runner = np.array([-1 if other is None else other for other, _ in pairs])
+    margin = np.array([m for _, m in pairs])
     return Signals(label, runner, share, margin, dist[:, 0] / reference)
 
 
