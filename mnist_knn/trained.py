@@ -140,7 +140,7 @@ def _check_arrays(arrays: dict[str, np.ndarray], n_train: int, n_test: int) -> N
 
 
 # What scikit-learn's Pipeline(verbose=True) prints when a step is fitted.
-_PIPELINE_STEP = re.compile(r"\[Pipeline\].*\(step (\d+) of (\d+)\) Processing (\S+),")
+_PIPELINE_STEP = re.compile(r"\[Pipeline\].*\(step (\d+) of \d+\) Processing (\S+),")
 
 
 def build_artifact(
@@ -163,7 +163,7 @@ def build_artifact(
             return False
         # A re-ranking model fits its steps as two pipelines (before and from flatten):
         # the step's place among all of the model's steps is what counts.
-        step = match.group(3)
+        step = match.group(2)
         done = names.index(step) + 1 if step in names else int(match.group(1))
         after = f"; {names[done]} next" if done < len(names) else ""
         progress(0.1 * done / len(names), f"fitting {preset.name}: {step} done{after}")
