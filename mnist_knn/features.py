@@ -7,6 +7,7 @@ from scipy import ndimage
 from sklearn.base import BaseEstimator, TransformerMixin
 
 SIDE = 28
+PADDED = 32  # EdgeDirections measures edges on the image padded by 2 pixels
 
 
 def as_images(X) -> np.ndarray:
@@ -124,6 +125,91 @@ class Flatten(StatelessTransformer):
     def transform(self, X):
         """Parameters: X, array (n, 28, 28) or (n, 784). Returns: ndarray (n, 784) float32."""
         return as_images(X).reshape(-1, SIDE * SIDE)
+
+
+class EdgeDirections(StatelessTransformer):
+    """Where the digit's outline runs in each of ``directions`` directions, on a coarse grid.
+
+    The classic gradient-direction feature of handwriting recognition (Liu et al.,
+    "Handwritten digit recognition: benchmarking of state-of-the-art techniques", 2003):
+    each pixel's Sobel gradient is shared between the two nearest of ``directions``
+    evenly spaced directions, each direction's map is smoothed by a Gaussian and sampled
+    every ``cell`` pixels, and the result is square-rooted so faint and strong edges
+    count more alike. Edges change less than ink with stroke width and a pixel's shift,
+    so a plain KNN on these reads MNIST and drawn digits better than on the pixels
+    (docs/real-drawings.md).
+
+    Parameters
+    ----------
+    directions : int
+        How many directions the gradient is shared between (8: every 45 degrees).
+    cell : int
+        Grid spacing in pixels; the 28x28 image padded to 32x32 gives (32 / cell)^2
+        cells per direction.
+    """
+
+    def __init__(self, directions: int = 8, cell: int = 4):
+        self.directions = directions
+        self.cell = cell
+
+    def _sampler(self) -> np.ndarray:
+        """(cells, 32): the Gaussian smoothing (sigma = cell / 2) sampled at each cell's centre."""
+        if self.directions < 2 or self.cell < 1 or PADDED % self.cell:
+            raise ValueError(
+                f"directions must be >= 2 and cell divide {PADDED}; "
+                f"got {self.directions} and {self.cell}"
+            )
+        centres = np.arange(self.cell // 2, PADDED, self.cell)
+        offsets = np.arange(PADDED)[None, :] - centres[:, None]
+        weights = np.exp(-0.5 * (offsets / (self.cell / 2)) ** 2)
+        return (weights / weights.sum(1, keepdims=True)).astype(np.float32)
+
+    def transform(self, X):
+        """Images ``X`` (n, 28, 28) or (n, 784) -> float32 (n, directions * (32 / cell)^2)."""
+        X = as_images(X)
+        sample = self._sampler()
+        cells = len(sample)
+        out = np.empty((len(X), self.directions, cells, cells), np.float32)
+        for start in range(0, len(X), 2048):  # bounds the (b, directions, 32 * 32) maps
+            padded = np.pad(X[start : start + 2048], ((0, 0), (3, 3), (3, 3)))
+            across = padded[:, :, 2:] - padded[:, :, :-2]  # Sobel: difference one way,
+            down = padded[:, 2:] - padded[:, :-2]
+            gx = across[:, :-2] + 2 * across[:, 1:-1] + across[:, 2:]  # smoothing the other
+            gy = down[:, :, :-2] + 2 * down[:, :, 1:-1] + down[:, :, 2:]  # (b, 32, 32)
+            b = len(gx)
+            strength = np.hypot(gx, gy).reshape(b, 1, -1)
+            turn = (np.arctan2(gy, gx).reshape(b, 1, -1) % (2 * np.pi)) * (
+                self.directions / (2 * np.pi)
+            )
+            lower = np.floor(turn)
+            share = (turn - lower).astype(np.float32)
+            lower = lower.astype(np.intp) % self.directions
+            # Each pixel's strength goes to its two nearest directions, by angle.
+            maps = np.zeros((b, self.directions, PADDED * PADDED), np.float32)
+            np.put_along_axis(maps, lower, strength * (1 - share), axis=1)
+            np.put_along_axis(maps, (lower + 1) % self.directions, strength * share, axis=1)
+            # Smooth and sample each map along its rows, then along its columns.
+            rows_done = maps.reshape(-1, PADDED) @ sample.T  # (b * d * 32 rows, cells)
+            rows_done = rows_done.reshape(b, self.directions, PADDED, cells).swapaxes(2, 3)
+            both = rows_done.reshape(-1, PADDED) @ sample.T  # (b * d * cells, cells)
+            out[start : start + b] = both.reshape(b, self.directions, cells, cells).swapaxes(2, 3)
+        return np.sqrt(np.maximum(out, 0)).reshape(len(X), -1)
+
+    def picture(self, features) -> np.ndarray:
+        """One feature row (as :meth:`transform` makes it) as a grey picture: each
+        direction's grid side by side in two rows, strength in [0, 1]."""
+        cells = PADDED // self.cell
+        maps = np.asarray(features, np.float32).reshape(self.directions, cells, cells) ** 2
+        maps = maps / max(float(maps.max()), 1e-6)
+        rows = 2 if self.directions % 2 == 0 else 1
+        per_row = self.directions // rows
+        out = np.zeros((rows * (cells + 1) - 1, per_row * (cells + 1) - 1), np.float32)
+        for d, grid in enumerate(maps):
+            r, c = divmod(d, per_row)
+            out[
+                r * (cells + 1) : r * (cells + 1) + cells, c * (cells + 1) : c * (cells + 1) + cells
+            ] = grid
+        return np.clip(out, 0, 1)
 
 
 class Augment(StatelessTransformer):

@@ -107,7 +107,8 @@ class Reference:
     def from_artifact(cls, artifact) -> Reference:
         """The verdict's yardsticks for a trained preset (``trained.Artifact``): its test
         distances, and the close-call margin where its neighbours are re-ranked."""
-        margin = MARGIN if artifact.preset.rerank else None
+        preset = artifact.preset
+        margin = MARGIN if preset.rerank or preset.tangent_margin else None
         return cls.from_evaluation(artifact.evaluation, margin=margin)
 
 
@@ -146,7 +147,7 @@ def search(model: KNNPipeline, image: np.ndarray) -> Neighbours:
     image = np.asarray(image)
     if image.shape != (28, 28):
         raise ValueError(f"expected one (28, 28) image, got shape {image.shape}")
-    return model.search(image[None], n_neighbors=K_MAX)
+    return model.search(image[None], n_neighbors=K_MAX, tangent=True)
 
 
 def tally(neigh_labels: np.ndarray, proba: np.ndarray) -> list[tuple[int, int, float]]:
@@ -170,15 +171,16 @@ def runner_up(dist: np.ndarray, neigh_labels: np.ndarray, label: int) -> tuple[i
     nearest ``label`` over the distance of that other digit (near 1: a close call).
 
     With no other digit among them, (None, nearest ``label`` / farthest neighbour).
+    ``dist`` need not be sorted (tangent distances of neighbours found by another).
     """
     dist, neigh_labels = np.asarray(dist, dtype=np.float64), np.asarray(neigh_labels)
     own, other = dist[neigh_labels == label], dist[neigh_labels != label]
-    d_own = float(own.min()) if own.size else float(dist[-1])
+    d_own = float(own.min()) if own.size else float(dist.max())
     if other.size:
         d_other = float(other.min())
         digit = int(neigh_labels[neigh_labels != label][np.argmin(other)])
     else:
-        d_other, digit = float(dist[-1]), None
+        d_other, digit = float(dist.max()), None
     return digit, (d_own / d_other if d_other > 0 else 1.0)
 
 
@@ -190,6 +192,7 @@ def verdict(
     reference: Reference,
     sure_share: float = SURE_SHARE,
     stroke: float | None = None,
+    tangent: np.ndarray | None = None,
 ) -> Verdict:
     """Sure, or not sure and why: a dot rather than a line, far from every training
     digit, a split vote, or a close call between two digits.
@@ -199,6 +202,8 @@ def verdict(
     proba : (10,) vote shares; dist, neigh_labels : (>= k,) the nearest neighbours,
         ascending (all that were searched: the margin looks past the k voters).
     stroke : the drawing's stroke width as drawn (``preprocess.Steps.stroke``), if known.
+    tangent : (>= k,) the same neighbours' tangent distances (``Neighbours.tangent``), if
+        measured: the close-call margin compares those, the surer yardstick.
     """
     proba, dist = np.asarray(proba), np.asarray(dist)
     label = int(np.argmax(proba))
@@ -211,7 +216,7 @@ def verdict(
             None,
             "Draw the digit bigger, with a line rather than a tap; a smaller brush helps.",
         )
-    other, margin = runner_up(dist, neigh_labels, label)
+    other, margin = runner_up(dist if tangent is None else tangent, neigh_labels, label)
     nearest = float(dist[0])
     if nearest > reference.far:
         return Verdict(
@@ -297,7 +302,15 @@ def read(
         ind=ind[:k],
         neigh_labels=labels[:k],
         tally=tally(labels[:k], proba),
-        verdict=verdict(proba, dist, labels, k, reference, stroke=stroke),
+        verdict=verdict(
+            proba,
+            dist,
+            labels,
+            k,
+            reference,
+            stroke=stroke,
+            tangent=None if found.tangent is None else found.tangent[0],
+        ),
     )
 
 

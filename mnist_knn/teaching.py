@@ -153,7 +153,7 @@ class ModelView:
     image: np.ndarray  # (28, 28) float in [0, 1], after the image steps (deskew, blur…)
     stages: dict[str, np.ndarray]  # the image after each image step (unchanged if skipped)
     features: np.ndarray  # (1, d) the vector the distances are measured on
-    seen: np.ndarray  # (28, 28) float: the features drawn back as an image (PCA reconstruction)
+    seen: np.ndarray  # (h, w) float: the features drawn back as a picture (PCA reconstruction)
     description: str  # what the features are, for people
 
 
@@ -172,16 +172,27 @@ def model_view(model: KNNPipeline, digit: np.ndarray, skip: Iterable[str] = ()) 
             stages[name] = np.clip(as_images(after)[0], 0, 1)
         X = after
     features = np.asarray(X, dtype=np.float32).reshape(1, -1)
-    if "pca" in model.named_steps:
-        pca = model.named_steps["pca"]
-        seen = pca.inverse_transform(features).reshape(SIZE, SIZE)
-        description = (
-            f"{pca.n_components_} numbers: the digit's coordinates on the {pca.n_components_} "
-            "principal components of the training digits, drawn back here as the image they "
-            "rebuild"
+    pca = model.named_steps.get("pca")
+    edges = model.named_steps.get("edges")
+    drawn = pca.inverse_transform(features) if pca is not None else features
+    if edges is not None:
+        seen = edges.picture(drawn)
+        shown = (
+            f"the edges they rebuild: how strongly the outline runs in each of "
+            f"{edges.directions} directions (one square each), on a coarse grid"
         )
     else:
-        seen = features.reshape(SIZE, SIZE)
+        seen = drawn.reshape(SIZE, SIZE)
+        shown = "the image they rebuild"
+    if pca is not None:
+        space = "edge maps" if edges is not None else "digits"
+        description = (
+            f"{pca.n_components_} numbers: the digit's coordinates on the {pca.n_components_} "
+            f"principal components of the training {space}, drawn back here as {shown}"
+        )
+    elif edges is not None:
+        description = f"{features.shape[1]} numbers: {shown[len('the edges they rebuild: ') :]}"
+    else:
         description = f"{features.shape[1]} numbers: the pixels themselves, row by row"
     return ModelView(image, stages, features, np.clip(seen, 0, 1), description)
 

@@ -63,7 +63,7 @@ def cmd_accuracy(args) -> int:
             styles_all.append((style.height, style.brush, style.slant, style.width_scale))
         print(f"  re-drew {i + len(drawings):,} / {len(x):,}", file=sys.stderr, end="\r")
     print(file=sys.stderr)
-    result = model.search(inputs, n_neighbors=K_MAX)
+    result = model.search(inputs, n_neighbors=K_MAX, tangent=reference is not None)
     correct = result.labels == y
     backgrounds = np.array(backgrounds)
     print(
@@ -77,7 +77,14 @@ def cmd_accuracy(args) -> int:
     if reference is not None:
         print(f"  reference: far > {reference.far:.2f}, typical {reference.typical:.2f}")
         verdicts = [
-            reading.verdict(result.proba[i], result.dist[i], result.neigh_labels[i], 4, reference)
+            reading.verdict(
+                result.proba[i],
+                result.dist[i],
+                result.neigh_labels[i],
+                4,
+                reference,
+                tangent=None if result.tangent is None else result.tangent[i],
+            )
             for i in range(len(x))
         ]
         unsure = np.array([not v.sure for v in verdicts])
