@@ -34,7 +34,7 @@ FAR_FACTOR = 1.0
 # scaled up to 20 px it looks like a fat 0 to every distance.
 BLOT_STROKE = 6.5
 SURE_SHARE = 0.8
-MARGIN = 0.78
+MARGIN = 0.8
 
 # What helps when the model hesitates between two digits, said to the person drawing.
 ADVICE = {

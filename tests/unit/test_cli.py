@@ -72,10 +72,10 @@ def test_unknown_preset_is_refused():
 
 
 def test_predict_says_when_it_is_not_sure(tmp_path, capsys):
-    t = np.linspace(0, 8 * np.pi, 200)
-    spiral = [(0.5 + 0.045 * s * np.cos(s), 0.5 + 0.045 * s * np.sin(s)) for s in t / 2.6]
-    path = tmp_path / "spiral.png"
-    stroke_image(spiral, width=12).save(path)
+    x = np.linspace(0, 1, 100)  # a wavy line across the box: no digit
+    wave = [(0.1 + 0.8 * a, 0.5 + 0.3 * np.sin(6 * np.pi * a)) for a in x]
+    path = tmp_path / "wave.png"
+    stroke_image(wave, width=12).save(path)
     assert main(["predict", "--json", str(path)]) == 0
     line = json.loads(capsys.readouterr().out)
     assert line["sure"] is False and "far from every training digit" in line["reason"]

@@ -214,13 +214,14 @@ def test_a_build_reports_the_fit_step_by_step(capsys):
     data = load_mnist(download=False)
     artifact = build_artifact(PRESETS["default"], data, lambda f, t: seen.append((f, t)))
     fit = [(round(f, 6), t) for f, t in seen if t.startswith("fitting")]
-    # default: deskew, blur, flatten, pca, knn; each step's end moves the bar (0-10%).
+    # default: deskew, blur, flatten, edges, pca, knn; each step's end moves the bar (0-10%).
     assert fit == [
         (0.0, "fitting default on 3,000 training digits: slashed zeros first, then deskew"),
-        (0.02, "fitting default: deskew done; blur next"),
-        (0.04, "fitting default: blur done; flatten next"),
-        (0.06, "fitting default: flatten done; pca next"),
-        (0.08, "fitting default: pca done; knn next"),
+        (0.016667, "fitting default: deskew done; blur next"),
+        (0.033333, "fitting default: blur done; flatten next"),
+        (0.05, "fitting default: flatten done; edges next"),
+        (0.066667, "fitting default: edges done; pca next"),
+        (0.083333, "fitting default: pca done; knn next"),
         (0.1, "fitting default: knn done"),
     ]
     assert "[Pipeline]" not in capsys.readouterr().out  # taken, not printed
@@ -231,7 +232,7 @@ def test_re_ranking_on_every_core_gives_the_one_core_answer(monkeypatch):
     from mnist_knn import model as model_module
 
     data = load_mnist(download=False)
-    model = make_pipeline(PRESETS["default"]).fit(data.x_train[:1500], data.y_train[:1500])
+    model = make_pipeline(PRESETS["best"]).fit(data.x_train[:1500], data.y_train[:1500])
     queries = data.x_test[:200]
     monkeypatch.setattr(model_module, "PARALLEL_RERANK", 10**9)
     one = model.search(queries)

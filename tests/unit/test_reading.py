@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -47,10 +49,27 @@ def test_reference_from_an_evaluation_uses_the_nearest_distances(artifact):
         rd.Reference.from_distances([])
 
 
-def test_reference_from_an_artifact_uses_the_margin_only_when_re_ranked(artifact):
+def test_reference_from_an_artifact_uses_the_margin_only_with_tangent_distances(artifact):
     ref = rd.Reference.from_artifact(artifact)
     assert ref.far == rd.Reference.from_evaluation(artifact.evaluation).far
-    assert ref.margin == (rd.MARGIN if artifact.preset.rerank else None)
+    assert artifact.preset.tangent_margin and ref.margin == rd.MARGIN
+    plain = replace(artifact, preset=replace(artifact.preset, tangent_margin=False))
+    assert rd.Reference.from_artifact(plain).margin is None
+
+
+def test_the_close_call_margin_compares_tangent_distances_when_given():
+    # By feature distance the 7s are clearly nearer; by tangent distance a 1 is as near.
+    dist, labels = [1.0, 1.1, 1.2, 1.3, 3.0], [7, 7, 7, 7, 1]
+    reference = replace(REFERENCE, margin=rd.MARGIN)
+    clear = rd.read(found(dist, labels), 4, "distance", reference)
+    assert clear.verdict.sure
+    close = found(dist, labels)
+    close = replace(close, tangent=np.array([[2.0, 2.2, 2.1, 2.4, 2.1]]))
+    verdict = rd.read(close, 4, "distance", reference).verdict
+    assert not verdict.sure and verdict.kind == "close" and verdict.runner_up == 1
+    assert (
+        "It looks like a 7 or a 1" in verdict.reason and "(95% of its distance)" in verdict.reason
+    )
 
 
 # ------------------------------------------------------------------ read: vote, tally, verdict
@@ -200,9 +219,9 @@ def test_classify_a_blank_canvas_is_an_empty_drawing(artifact):
 
 def test_a_scribble_is_not_sure(artifact):
     reference = rd.Reference.from_evaluation(artifact.evaluation)
-    t = np.linspace(0, 8 * np.pi, 200)
-    spiral = [(0.5 + 0.045 * s * np.cos(s), 0.5 + 0.045 * s * np.sin(s)) for s in t / 2.6]
-    reading = rd.classify(stroke_image(spiral, width=12), artifact.model, reference)
+    x = np.linspace(0, 1, 100)  # a wavy line across the box
+    wave = [(0.1 + 0.8 * a, 0.5 + 0.3 * np.sin(6 * np.pi * a)) for a in x]
+    reading = rd.classify(stroke_image(wave, width=12), artifact.model, reference)
     assert not reading.verdict.sure
     assert reading.verdict.kind == "far"
 

@@ -111,15 +111,18 @@ def test_sample_drawing_is_a_canvas_that_preprocesses_back_to_the_digit(data, de
 # ------------------------------------------------------------------ the model's side
 
 
-def test_model_view_skips_deskew_for_the_drawing_only(default):
+def test_model_view_skips_deskew_for_the_drawing_only(default, baseline):
     digit = to_mnist(stroke_image([(0.35, 0.2), (0.6, 0.8)]))  # a slanted 1
     plain = tch.model_view(default, digit, ["deskew", "blur"])
     np.testing.assert_allclose(plain.image, digit / 255, atol=1e-6)
     straight = tch.model_view(default, digit)
     assert np.abs(straight.image - plain.image).sum() > 10
     assert straight.features.shape == plain.features.shape == (1, 60)
-    assert "60 numbers" in straight.description
-    assert set(straight.stages) == {"deskew", "blur"} and straight.seen.shape == (28, 28)
+    assert "60 numbers" in straight.description and "8 directions" in straight.description
+    # default searches on edges: what it sees is their 8 direction maps, two rows of four.
+    assert set(straight.stages) == {"deskew", "blur"} and straight.seen.shape == (17, 35)
+    pixels = tch.model_view(baseline, digit)
+    assert pixels.seen.shape == (28, 28) and "the pixels themselves" in pixels.description
 
 
 def test_explain_reads_synthetic_digits(default, baseline):
@@ -257,17 +260,19 @@ def test_knn_from_scratch_gives_the_pipelines_labels(preset, data):
     assert np.mean(ind == ref_ind) > 0.99  # any difference is the order of exact ties
 
 
-def test_agreement_and_side_by_side(default, data):
-    check = tch.agreement(default, data.x_test[:100])
+@pytest.mark.parametrize("preset", ["default", "best"])
+def test_agreement_and_side_by_side(preset, data):
+    model = load_artifact(preset, data=data).model
+    check = tch.agreement(model, data.x_test[:100])
     assert check["n"] == 100 and check["same"] == 100
-    explanation = tch.explain(default, stroke_image(ZERO))
-    scratch = tch.scratch_for_model(default, explanation.view.features)
+    explanation = tch.explain(model, stroke_image(ZERO))
+    scratch = tch.scratch_for_model(model, explanation.view.features)
     columns, same = tch.side_by_side(scratch, explanation.candidates, 4)
     assert same and columns["from scratch"] == columns["scikit-learn"]
-    # default re-ranks: its answer comes from tangent distances, a different order.
-    assert default.rerank and explanation.neighbours.labels[0] == 0
-    assert not np.array_equal(explanation.neighbours.dist, explanation.candidates.dist)
-    assert columns["from scratch"][0] == "0"
+    assert explanation.neighbours.labels[0] == 0 and columns["from scratch"][0] == "0"
+    # best re-ranks: its answer comes from tangent distances, a different order.
+    reranked = not np.array_equal(explanation.neighbours.dist, explanation.candidates.dist)
+    assert reranked == bool(model.rerank) == (preset == "best")
 
 
 def test_neighbour_pictures(default, data):
