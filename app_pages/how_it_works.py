@@ -96,7 +96,8 @@ st.markdown(
     + (
         f" The **{preset}** preset first takes the {model.rerank} nearest, then measures "
         "those again with *tangent distance*, which does not count small shifts, turns, "
-        "changes of size or of stroke width (section 3)."
+        "changes of size or of stroke width (section 3)"
+        + (f", and adds {model.mix:g} × this distance to it." if model.mix else ".")
         if model.rerank
         else ""
     )
@@ -113,7 +114,13 @@ if model.rerank:
         f"Of the {model.rerank} nearest in section 2, these are nearest by tangent distance: "
         "each neighbour may shift, turn, grow or thicken a little to match the drawing, and "
         "so may the drawing, before their pixels are compared. The distances below are "
-        "what is left after that."
+        "what is left after that"
+        + (
+            f", plus {model.mix:g} × the distance of section 2: two views of the digit, "
+            "its pixels allowed to bend and its edges, both count."
+            if model.mix
+            else "."
+        )
     )
 st.slider("Neighbours that vote (k)", 1, found.dist.shape[1], key="how_it_works_k")
 votes = tch.vote_table(found, k, spec.weights)

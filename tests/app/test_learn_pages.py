@@ -56,10 +56,21 @@ def test_how_it_works_explains_a_test_digit_without_a_drawing():
     assert len(frame(at, "share")) == 4  # the default preset's k
     assert "knn_from_scratch" in at.code[0].value
     assert any("Same prediction, same 4 neighbours" in s.value for s in at.success)
-    # default re-ranks by tangent distance: how each voter was moved to match, in words.
-    assert "The deformation that made each neighbour match" in "\n".join(
-        m.value for m in at.markdown
-    )
+    # default searches on edge directions and does not re-rank: no deformations to show.
+    markdown = "\n".join(m.value for m in at.markdown)
+    assert "distance between the 60 numbers of the drawing" in markdown
+    assert "The deformation that made each neighbour match" not in markdown
+    at.select_slider(key="how_it_works_step").set_value("model").run()
+    markdown = "\n".join(m.value for m in at.markdown)
+    assert "principal components of the training edge maps" in markdown
+    assert "in each of 8 directions" in markdown
+
+
+def test_how_it_works_with_best_shows_the_re_ranking_and_each_deformation():
+    at = open_page("how_it_works", preset="best")
+    markdown = "\n".join(m.value for m in at.markdown)
+    assert "first takes the 30 nearest" in markdown and "adds 2 × this distance" in markdown
+    assert "The deformation that made each neighbour match" in markdown
     moves = [c.value for c in at.caption if c.value.startswith("→ ")]
     assert len(moves) == 4, moves
 
