@@ -137,7 +137,7 @@ def cmd_tune(args) -> int:
     return 0
 
 
-CONFIG_FIELDS = ("deskew", "blur", "pca", "shifts", "angles", "k", "weights")
+CONFIG_FIELDS = ("deskew", "blur", "edges", "pca", "shifts", "angles", "k", "weights")
 
 
 def cmd_select(args) -> int:

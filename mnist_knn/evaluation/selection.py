@@ -13,7 +13,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from ..artifacts import Progress, atomic_write_bytes, library_versions, models_dir
 from ..data import Mnist
-from ..features import Blur, Deskew
+from ..features import Blur, Deskew, EdgeDirections
 from ..model import K_MAX, Preset, make_pipeline
 from ..neighbors import BlasKNeighborsClassifier, vote
 
@@ -45,27 +45,36 @@ def grid_search(
     progress: Progress | None = None,
     blurs: tuple = BLURS,
     pcas: tuple = PCAS,
+    edges: tuple = (False, True),
 ) -> list[dict]:
-    """Cross-validated accuracy of deskew x blur x PCA size x k x weights.
+    """Cross-validated accuracy of deskew x blur x pixels or edges x PCA size x k x weights.
 
-    Deskew and blur act on each image alone, so they are applied to the whole
-    training set once; PCA is fitted on each fold's training part only, once
-    per blur at the largest size (the leading components of an exact PCA are
-    the smaller PCAs); one search per size then votes every k and weighting.
+    Deskew, blur and the edge directions act on each image alone, so they are
+    applied to the whole training set once; PCA is fitted on each fold's training
+    part only, once per configuration at the largest size (the leading components of
+    an exact PCA are the smaller PCAs); one search per size then votes every k and
+    weighting. Edges are tried on deskewed digits only (deskewing is what matters most).
     """
     progress = progress or (lambda f, m: None)
     splits = list(
         StratifiedKFold(folds, shuffle=True, random_state=0).split(data.y_train, data.y_train)
     )
-    configs = [(False, 0.0)] + [(True, b) for b in blurs]
+    configs = [(False, 0.0, False)] * (False in edges) + [
+        (True, b, e) for e in edges for b in blurs
+    ]
     deskewed = Deskew().transform(data.x_train)
     raw = data.x_train.astype(np.float32) / 255
     rows, done, total = [], 0, len(configs) * folds
-    for deskew, blur in configs:
+    for deskew, blur, edge in configs:
         images = Blur(blur).transform(deskewed if deskew else raw).reshape(len(raw), -1)
+        if edge:
+            images = EdgeDirections().transform(images)
         scores = {n: {} for n in pcas}
         for train, valid in splits:
-            progress(done / total, f"deskew={deskew} blur={blur}: fold {done % folds + 1}/{folds}")
+            progress(
+                done / total,
+                f"deskew={deskew} blur={blur} edges={edge}: fold {done % folds + 1}/{folds}",
+            )
             pca = PCA(max(pcas), svd_solver="covariance_eigh").fit(images[train])
             f_train, f_valid = pca.transform(images[train]), pca.transform(images[valid])
             for n in pcas:
@@ -76,7 +85,9 @@ def grid_search(
                     scores[n].setdefault(key, []).append(acc)
             done += 1
         for n in pcas:
-            rows += _rows(scores[n], deskew=deskew, blur=blur, pca=n, shifts=0, angles=[])
+            rows += _rows(
+                scores[n], deskew=deskew, blur=blur, edges=edge, pca=n, shifts=0, angles=[]
+            )
     progress(1.0, "grid done")
     return rows
 
@@ -111,6 +122,7 @@ def augment_search(
             scores,
             deskew=base.deskew,
             blur=base.blur,
+            edges=base.edges,
             pca=base.pca,
             shifts=shifts,
             angles=list(angles),
@@ -134,6 +146,7 @@ def run_selection(data: Mnist, folds: int = 5, progress: Progress | None = None)
         "",
         deskew=top["deskew"],
         blur=top["blur"],
+        edges=top["edges"],
         pca=top["pca"],
         k=top["k"],
         weights=top["weights"],

@@ -57,11 +57,17 @@ def test_augmented_pipeline_maps_neighbours_to_original_digits(data):
 
 def test_grid_and_augment_search_on_small_data(data):
     rows = grid_search(data, folds=2, blurs=(0.0, 1.0), pcas=(10, 30))
-    # (no deskew + 2 blurs) x 2 sizes x 15 k x 2 weightings
-    assert len(rows) == 3 * 2 * 15 * 2
+    # (no deskew + 2 blurs on pixels + 2 blurs on edges) x 2 sizes x 15 k x 2 weightings
+    assert len(rows) == 5 * 2 * 15 * 2
     assert all(0.5 < r["accuracy"] <= 1 for r in rows)
+    assert sum(r["edges"] for r in rows) == 2 * 2 * 15 * 2
     top = best_row(rows)
     assert top["accuracy"] == max(r["accuracy"] for r in rows)
+
+    def best_of(edges):
+        return max(r["accuracy"] for r in rows if r["edges"] == edges and r["deskew"])
+
+    assert best_of(True) > best_of(False)  # edges beat pixels, even on 3,000 digits
     base = replace(PRESETS["default"], pca=30)
     augmented = augment_search(data, base, folds=2, augments=((4, ()),))
     assert len(augmented) == 30 and {r["shifts"] for r in augmented} == {4}
