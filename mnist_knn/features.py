@@ -148,6 +148,9 @@ class EdgeDirections(StatelessTransformer):
         cells per direction.
     """
 
+    # Images per batch: bounds the (batch, directions, 32 * 32) maps to ~17 MB each.
+    BATCH = 512
+
     def __init__(self, directions: int = 8, cell: int = 4):
         self.directions = directions
         self.cell = cell
@@ -170,8 +173,8 @@ class EdgeDirections(StatelessTransformer):
         sample = self._sampler()
         cells = len(sample)
         out = np.empty((len(X), self.directions, cells, cells), np.float32)
-        for start in range(0, len(X), 2048):  # bounds the (b, directions, 32 * 32) maps
-            padded = np.pad(X[start : start + 2048], ((0, 0), (3, 3), (3, 3)))
+        for start in range(0, len(X), self.BATCH):  # bounds the (b, directions, 32 * 32) maps
+            padded = np.pad(X[start : start + self.BATCH], ((0, 0), (3, 3), (3, 3)))
             across = padded[:, :, 2:] - padded[:, :, :-2]  # Sobel: difference one way,
             down = padded[:, 2:] - padded[:, :-2]
             gx = across[:, :-2] + 2 * across[:, 1:-1] + across[:, 2:]  # smoothing the other
