@@ -93,7 +93,7 @@ with answer:
     ui.big_prediction(reading.label, verdict.sure, verdict.runner_up)
     st.image(
         ui.digit_image(reading.image, 5, frame=True),
-        caption="What the model sees: 28×28 pixels",
+        caption="What the model reads: 28×28 pixels",
         width=142,
     )
 with row.container(width=340):

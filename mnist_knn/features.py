@@ -198,21 +198,26 @@ class EdgeDirections(StatelessTransformer):
             out[start : start + b] = both.reshape(b, self.directions, cells, cells).swapaxes(2, 3)
         return np.sqrt(np.maximum(out, 0)).reshape(len(X), -1)
 
-    def picture(self, features) -> np.ndarray:
-        """One feature row (as :meth:`transform` makes it) as a grey picture: each
-        direction's grid side by side in two rows, strength in [0, 1]."""
+    def picture(self, features, cell_px: int = 16) -> np.ndarray:
+        """One feature row (as :meth:`transform` makes it) drawn as people read edges: in
+        each grid cell a short stroke along each direction's edge (across its gradient),
+        as dark as that edge is strong. Returns (cells * cell_px,) * 2 floats in [0, 1]."""
         cells = PADDED // self.cell
         maps = np.asarray(features, np.float32).reshape(self.directions, cells, cells) ** 2
         maps = maps / max(float(maps.max()), 1e-6)
-        rows = 2 if self.directions % 2 == 0 else 1
-        per_row = self.directions // rows
-        out = np.zeros((rows * (cells + 1) - 1, per_row * (cells + 1) - 1), np.float32)
-        for d, grid in enumerate(maps):
-            r, c = divmod(d, per_row)
-            out[
-                r * (cells + 1) : r * (cells + 1) + cells, c * (cells + 1) : c * (cells + 1) + cells
-            ] = grid
-        return np.clip(out, 0, 1)
+        centre = (cell_px - 1) / 2
+        yy, xx = np.mgrid[:cell_px, :cell_px] - centre
+        stamps = []
+        for d in range(self.directions):
+            angle = 2 * np.pi * d / self.directions  # the gradient's; the edge runs across it
+            along_x, along_y = -np.sin(angle), np.cos(angle)
+            across = np.abs(xx * along_y - yy * along_x)
+            along = np.abs(xx * along_x + yy * along_y)
+            stamps.append(np.clip(1.2 - across, 0, 1) * (along <= 0.4 * cell_px))
+        # (cells, cells, px, px): each cell's strokes, then the cells side by side.
+        tiles = np.einsum("drc,dij->rcij", maps, np.array(stamps, np.float32))
+        out = tiles.transpose(0, 2, 1, 3).reshape(cells * cell_px, cells * cell_px)
+        return np.clip(out / max(float(out.max()), 1e-6), 0, 1)
 
 
 class Augment(StatelessTransformer):

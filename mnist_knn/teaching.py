@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from .features import as_images
+from .features import PADDED, as_images
 from .model import KNNPipeline, Neighbours
 from .preprocess import SIZE, SKIPPABLE, Steps, preprocess_steps
 
@@ -178,8 +178,9 @@ def model_view(model: KNNPipeline, digit: np.ndarray, skip: Iterable[str] = ()) 
     if edges is not None:
         seen = edges.picture(drawn)
         shown = (
-            f"the edges they rebuild: how strongly the outline runs in each of "
-            f"{edges.directions} directions (one square each), on a coarse grid"
+            f"the edges they rebuild: in each square of an {PADDED // edges.cell}×"
+            f"{PADDED // edges.cell} grid, how strongly the outline runs in each of "
+            f"{edges.directions} directions (darker: a stronger edge)"
         )
     else:
         seen = drawn.reshape(SIZE, SIZE)

@@ -104,7 +104,7 @@ def test_uploaded_seven_is_predicted_with_neighbours_and_chart(draw_page):
     images = at.get("image")
     captions = [c for img in images for c in img.captions]
     assert "seven.png" in captions
-    assert "What the model sees: 28×28 pixels" in captions
+    assert "What the model reads: 28×28 pixels" in captions
     neighbours = [c for c in captions if "· dist" in c]
     assert len(neighbours) == 4 and all(c.startswith("7 · dist ") for c in neighbours)
     assert len(at.get("plotly_chart")) == 1

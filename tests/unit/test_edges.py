@@ -69,14 +69,20 @@ def test_edges_move_less_than_pixels_when_a_stroke_shifts_or_thickens():
     assert change(thin, thick, edge) < change(thin, thick, pixels)
 
 
-def test_the_picture_lays_the_directions_out_in_two_rows():
+def test_the_picture_draws_each_edge_along_its_direction():
     edges = EdgeDirections()
-    picture = edges.picture(edges.transform(bar(True))[0])
-    assert picture.shape == (2 * 9 - 1, 4 * 9 - 1)
-    assert picture.max() == pytest.approx(1.0) and picture.min() == 0.0
-    # Directions 0 (top row, first) and 4 (bottom row, first) hold the bar's two edges.
-    assert picture[:8, :8].max() > 0.7 and picture[9:, :8].max() > 0.7
-    assert picture[:8, 18:26].max() < 0.1  # direction 2: only the bar's end, faintly
+    vertical = edges.picture(edges.transform(bar(True))[0])
+    horizontal = edges.picture(edges.transform(bar(False))[0])
+    assert vertical.shape == (8 * 16, 8 * 16)
+    assert vertical.max() == pytest.approx(1.0) and vertical.min() == 0.0
+    # The bars are each other's transpose, and so are their pictures.
+    np.testing.assert_allclose(horizontal, vertical.T, atol=1e-4)
+    # The vertical bar's edges are drawn as vertical strokes around its columns (14 of 28,
+    # padded by 2: the grid's middle), the ink in the middle third of the picture.
+    columns = vertical.sum(axis=0)
+    assert columns[40:88].sum() > 0.9 * columns.sum()
+    rows = vertical.sum(axis=1)
+    assert rows[40:88].sum() > 0.5 * rows.sum()  # and along its length, not only at the ends
 
 
 def test_bad_settings_are_refused():

@@ -119,8 +119,8 @@ def test_model_view_skips_deskew_for_the_drawing_only(default, baseline):
     assert np.abs(straight.image - plain.image).sum() > 10
     assert straight.features.shape == plain.features.shape == (1, 60)
     assert "60 numbers" in straight.description and "8 directions" in straight.description
-    # default searches on edges: what it sees is their 8 direction maps, two rows of four.
-    assert set(straight.stages) == {"deskew", "blur"} and straight.seen.shape == (17, 35)
+    # default searches on edges: what it sees is drawn as strokes along its edges, 8x8 cells of 16 px.
+    assert set(straight.stages) == {"deskew", "blur"} and straight.seen.shape == (128, 128)
     pixels = tch.model_view(baseline, digit)
     assert pixels.seen.shape == (28, 28) and "the pixels themselves" in pixels.description
 
