@@ -119,7 +119,7 @@ def test_model_view_skips_deskew_for_the_drawing_only(default, baseline):
     assert np.abs(straight.image - plain.image).sum() > 10
     assert straight.features.shape == plain.features.shape == (1, 60)
     assert "60 numbers" in straight.description and "8 directions" in straight.description
-    # default searches on edges: what it sees is drawn as strokes along its edges, 8x8 cells of 16 px.
+    # default searches on edges: drawn as strokes along them, 8x8 cells of 16 px.
     assert set(straight.stages) == {"deskew", "blur"} and straight.seen.shape == (128, 128)
     pixels = tch.model_view(baseline, digit)
     assert pixels.seen.shape == (28, 28) and "the pixels themselves" in pixels.description
