@@ -78,6 +78,7 @@ class Reference:
     typical: float
     quantile: float = FAR_QUANTILE
     margin: float | None = None
+    measured_on: str = "MNIST's test digits"  # whose distances set far and typical
 
     @classmethod
     def from_distances(
@@ -86,6 +87,7 @@ class Reference:
         quantile: float = FAR_QUANTILE,
         factor: float = FAR_FACTOR,
         margin: float | None = None,
+        measured_on: str = "MNIST's test digits",
     ) -> Reference:
         """From the distances of real digits to their nearest training digit."""
         nearest = np.asarray(nearest, dtype=np.float64)
@@ -96,6 +98,7 @@ class Reference:
             typical=float(np.median(nearest)),
             quantile=quantile,
             margin=margin,
+            measured_on=measured_on,
         )
 
     @classmethod
@@ -105,11 +108,16 @@ class Reference:
 
     @classmethod
     def from_artifact(cls, artifact) -> Reference:
-        """The verdict's yardsticks for a trained preset (``trained.Artifact``): its test
-        distances, and the close-call margin where its neighbours are re-ranked."""
+        """The verdict's yardsticks for a trained preset (``trained.Artifact``): how near its
+        training digits come to each other (``training_nearest``: the test set only
+        reports), and the close-call margin where tangent distances are measured."""
         preset = artifact.preset
         margin = MARGIN if preset.rerank or preset.tangent_margin else None
-        return cls.from_evaluation(artifact.evaluation, margin=margin)
+        return cls.from_distances(
+            artifact.training_nearest,
+            margin=margin,
+            measured_on="MNIST's training digits (each against the others)",
+        )
 
 
 @dataclass(frozen=True)
@@ -223,7 +231,7 @@ def verdict(
             False,
             "far",
             f"This drawing is far from every training digit: the nearest is at distance "
-            f"{nearest:.1f}, while {reference.quantile:.0%} of MNIST's test digits have one "
+            f"{nearest:.1f}, while {reference.quantile:.0%} of {reference.measured_on} have one "
             f"within {reference.far:.1f} (typically {reference.typical:.1f}).",
             other,
             ADVICE_FAR,

@@ -34,8 +34,11 @@ from .model import (
 from .printed import printed_lines
 
 # Bump when the arrays of a model artifact or the meaning of a config field change.
-FORMAT = 2
+FORMAT = 3  # 3: the training digits' nearest distances for the verdict's yardstick
 EVALUATION_FIELDS = ("y_true", "y_pred", "proba", "neigh_ind", "neigh_dist")
+# Training digits whose nearest *other* training digit is measured at build time: the
+# verdict's "far" yardstick (reading.Reference), so the test set only reports.
+REFERENCE_SAMPLE = 5000
 
 __all__ = [
     "Artifact",
@@ -67,6 +70,9 @@ class Artifact:
     model: KNNPipeline
     evaluation: Evaluation
     meta: dict
+    # (m,) float32: for a sample of training digits, the distance to the nearest training
+    # digit made from another one (reading.Reference.from_artifact).
+    training_nearest: np.ndarray
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -79,6 +85,7 @@ def save_artifact(artifact: Artifact, data: Mnist) -> None:
     arrays = artifact.model.fitted_arrays()
     for name in EVALUATION_FIELDS:
         arrays[f"eval/{name}"] = getattr(artifact.evaluation, name)
+    arrays["reference/training_nearest"] = artifact.training_nearest
     recipe(artifact.preset, data).save(arrays, artifact.meta)
 
 
@@ -98,6 +105,7 @@ def read_artifact(preset: Preset, data: Mnist) -> Artifact:
         _check_arrays(arrays, len(data.y_train), len(data.y_test))
         model = restore_pipeline(preset, arrays)
         evaluation = Evaluation(**{f: arrays[f"eval/{f}"] for f in EVALUATION_FIELDS})
+        training_nearest = arrays["reference/training_nearest"]
         # One query through every step: any array that does not fit the others fails here,
         # not on the first page that uses the model.
         probe = model.search(np.zeros((1, 28, 28), dtype=np.uint8), n_neighbors=K_MAX)
@@ -109,7 +117,7 @@ def read_artifact(preset: Preset, data: Mnist) -> Artifact:
         data.y_train
     ):
         raise ArtifactError(spec.filename, "stale (its sizes do not match the data)")
-    return Artifact(preset, model, evaluation, meta)
+    return Artifact(preset, model, evaluation, meta, training_nearest)
 
 
 def _check_arrays(arrays: dict[str, np.ndarray], n_train: int, n_test: int) -> None:
@@ -137,6 +145,27 @@ def _check_arrays(arrays: dict[str, np.ndarray], n_train: int, n_test: int) -> N
     ind = arrays["eval/neigh_ind"]
     if ind.size and (ind.min() < 0 or ind.max() >= n_train):
         raise ValueError("eval/neigh_ind points outside the training set")
+    nearest = arrays["reference/training_nearest"]
+    if nearest.ndim != 1 or not 0 < len(nearest) <= n_train or not np.isfinite(nearest).all():
+        raise ValueError(f"reference/training_nearest is {nearest.shape}, not distances")
+
+
+def training_nearest(
+    model: KNNPipeline, x_train: np.ndarray, n: int = REFERENCE_SAMPLE, batch: int = 1000
+) -> np.ndarray:
+    """For ``n`` training digits (a fixed sample), the distance to the nearest training
+    digit made from another one: each measured against the others, as a drawing is, with
+    its own row and its own styled copies left out. Shape (n,) float32."""
+    rows = np.sort(np.random.default_rng(0).choice(len(x_train), min(n, len(x_train)), False))
+    out = np.empty(len(rows), np.float32)
+    for start in range(0, len(rows), batch):
+        part = rows[start : start + batch]
+        found = model.search(x_train[part], n_neighbors=4)  # itself and a copy, at most
+        other = found.ind != part[:, None]
+        if not other.any(axis=1).all():
+            raise ValueError("a training digit has only copies of itself among its neighbours")
+        out[start : start + len(part)] = found.dist[np.arange(len(part)), other.argmax(axis=1)]
+    return out
 
 
 # What scikit-learn's Pipeline(verbose=True) prints when a step is fitted.
@@ -193,6 +222,8 @@ def build_artifact(
         neigh_ind=np.concatenate([p.ind for p in parts]).astype(np.int32),
         neigh_dist=np.concatenate([p.dist for p in parts]).astype(np.float32),
     )
+    progress(0.95, f"{preset.name}: how near training digits come to each other")
+    nearest = training_nearest(model, data.x_train)
     meta = recipe(preset, data).record() | {
         "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "fit_seconds": round(fit_seconds, 3),
@@ -202,7 +233,7 @@ def build_artifact(
         "n_test": n,
     }
     progress(1.0, f"{preset.name}: test accuracy {evaluation.accuracy:.2%}")
-    return Artifact(preset, model, evaluation, meta)
+    return Artifact(preset, model, evaluation, meta, nearest)
 
 
 def artifact_problem(preset: str = DEFAULT_PRESET, data: Mnist | None = None) -> str | None:

@@ -49,9 +49,22 @@ def test_reference_from_an_evaluation_uses_the_nearest_distances(artifact):
         rd.Reference.from_distances([])
 
 
+def test_reference_from_an_artifact_is_measured_on_training_digits_not_the_test_set(artifact):
+    ref = rd.Reference.from_artifact(artifact)
+    nearest = artifact.training_nearest
+    assert nearest.shape == (3000,)  # every digit of the conftest's 3,000 training digits
+    assert ref.far == pytest.approx(np.quantile(nearest, rd.FAR_QUANTILE))
+    assert ref.typical == pytest.approx(np.median(nearest))
+    assert ref.measured_on == "MNIST's training digits (each against the others)"
+    # Left out: each digit's own row (distance 0); what is left is about as near as test
+    # digits come to the training set.
+    assert nearest.min() > 0
+    test_far = rd.Reference.from_evaluation(artifact.evaluation).far
+    assert 0.8 * test_far < ref.far < 1.25 * test_far
+
+
 def test_reference_from_an_artifact_uses_the_margin_only_with_tangent_distances(artifact):
     ref = rd.Reference.from_artifact(artifact)
-    assert ref.far == rd.Reference.from_evaluation(artifact.evaluation).far
     assert artifact.preset.tangent_margin and ref.margin == rd.MARGIN
     plain = replace(artifact, preset=replace(artifact.preset, tangent_margin=False))
     assert rd.Reference.from_artifact(plain).margin is None
