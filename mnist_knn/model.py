@@ -414,12 +414,9 @@ class KNNPipeline(Pipeline):
         if not self.rerank:
             return None
         train_images = np.asarray(train_images)
-        stages = np.concatenate([np.asarray(image)[None], train_images])
-        for name, step in self.steps[:-1]:
-            if name == "flatten":
-                break
-            stages = step.transform(stages)
-        views = as_images(stages)
+        views = as_images(
+            self._image_stage(np.concatenate([np.asarray(image)[None], train_images]))
+        )
         found = [align(views[0], view) for view in views[1:]]
         return [
             replace(a, image=warp(raw / 255.0, a.matrix, a.shift_xy, a.thickness))

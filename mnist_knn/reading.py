@@ -11,21 +11,22 @@ from .model import K_MAX, KNNPipeline, Neighbours, vote
 from .preprocess import preprocess_steps
 
 # The verdict. A drawing is *sure* when three signals agree (tools/research/verdict.py,
-# docs/real-drawings.md "F. The verdict"):
+# docs/real-drawings.md "F. The verdict" and "2026-12-07"):
 # - near: its nearest training digit is within the FAR_QUANTILE of the distances at
-#   which real (MNIST test) digits find theirs ("far" otherwise);
+#   which training digits find their nearest other one (``trained.training_nearest``;
+#   "far" otherwise);
 # - share: the winner holds at least SURE_SHARE of the vote ("split" otherwise);
-# - margin (re-ranked models only, whose distances are tangent distances): the nearest
-#   training digit of the winning label is closer than MARGIN times the nearest one of
-#   any other label among the candidates ("close": it looks like a 1 *or* a 7).
+# - margin (where the model measures tangent distances: re-ranking, or
+#   ``Preset.tangent_margin``): by tangent distance, the nearest training digit of the
+#   winning label is closer than MARGIN times the nearest one of any other label among
+#   the neighbours ("close": it looks like a 1 *or* a 7).
 # SURE_SHARE and MARGIN were chosen on the UNIPEN dev writers of four institutions
-# (apb, art, ibm, tos), the most right answers among settings marking at most 9% of
-# them not sure, and checked on the three others (app, imp, uqb), for the default
-# preset (30 candidates): sure answers 99.1% right with 10.7% not sure there, against
-# 95.5% right with 5.2% not sure for the old rule (share < 0.6 or far). On MNIST's test
-# set: see docs/benchmarks.md. Re-drawn training digits (scripts/draw_bench.py) come
-# as close to the training set as MNIST's own, so "far" flags about 1% of real digits;
-# spirals, stars and hatching are all far, about half of zigzags and letters.
+# (apb, art, ibm, tos), the most right answers among settings marking at most 8% of
+# them not sure, and checked on the three others (app, imp, uqb): for the default
+# preset, sure answers 99.1% right with 9.4% not sure there, against 95.5% right with
+# 5.2% not sure for the old rule (share < 0.6 or far). On MNIST's test set: see
+# docs/benchmarks.md. Spirals, stars and hatching are all far, about half of zigzags
+# and letters.
 FAR_QUANTILE = 0.99
 FAR_FACTOR = 1.0
 # A drawing whose strokes are wider than this, in pixels of MNIST's 20 px box, before
@@ -69,7 +70,8 @@ class Reference:
     """The yardsticks of the verdict: how close real digits come to the training set.
 
     ``far`` is the nearest-neighbour distance beyond which a drawing is called
-    far from every training digit; ``typical`` the median one of test digits;
+    far from every training digit; ``typical`` the median one of the digits measured
+    (``measured_on``);
     ``margin`` the ratio (nearest of the winning digit / nearest of any other) above
     which the drawing is a close call, or None where it is not used.
     """

@@ -177,11 +177,12 @@ def model_view(model: KNNPipeline, digit: np.ndarray, skip: Iterable[str] = ()) 
     drawn = pca.inverse_transform(features) if pca is not None else features
     if edges is not None:
         seen = edges.picture(drawn)
-        shown = (
-            f"the edges they rebuild: in each square of an {PADDED // edges.cell}×"
-            f"{PADDED // edges.cell} grid, how strongly the outline runs in each of "
-            f"{edges.directions} directions (darker: a stronger edge)"
+        edge_words = (
+            f"in each square of an {PADDED // edges.cell}×{PADDED // edges.cell} grid, how "
+            f"strongly the outline runs in each of {edges.directions} directions (darker: a "
+            "stronger edge)"
         )
+        shown = f"the edges they rebuild: {edge_words}"
     else:
         seen = drawn.reshape(SIZE, SIZE)
         shown = "the image they rebuild"
@@ -192,7 +193,7 @@ def model_view(model: KNNPipeline, digit: np.ndarray, skip: Iterable[str] = ()) 
             f"principal components of the training {space}, drawn back here as {shown}"
         )
     elif edges is not None:
-        description = f"{features.shape[1]} numbers: {shown[len('the edges they rebuild: ') :]}"
+        description = f"{features.shape[1]} numbers: {edge_words}"
     else:
         description = f"{features.shape[1]} numbers: the pixels themselves, row by row"
     return ModelView(image, stages, features, np.clip(seen, 0, 1), description)
