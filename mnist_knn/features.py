@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from scipy import ndimage
 from sklearn.base import BaseEstimator, TransformerMixin
+
+from .neighbors import one_blas_thread
 
 SIDE = 28
 PADDED = 32  # EdgeDirections measures edges on the image padded by 2 pixels
@@ -26,6 +31,25 @@ def as_images(X) -> np.ndarray:
     if np.issubdtype(X.dtype, np.integer):
         return X.astype(np.float32) / np.float32(255)
     return X.astype(np.float32, copy=False)
+
+
+def in_batches(step, X: np.ndarray, batch: int, out: np.ndarray) -> np.ndarray:
+    """``out[i:i + batch] = step(X[i:i + batch])`` for each batch, the batches shared
+    out over the cores (numpy lets go of the GIL in the array work), BLAS on one
+    thread inside each; one batch runs on the calling thread. Returns ``out``."""
+    starts = range(0, len(X), batch)
+
+    def run(start: int) -> None:
+        out[start : start + batch] = step(X[start : start + batch])
+
+    workers = min(len(starts), os.cpu_count() or 1)
+    if workers > 1:
+        with one_blas_thread(), ThreadPoolExecutor(workers) as pool:
+            list(pool.map(run, starts))
+    else:
+        for start in starts:
+            run(start)
+    return out
 
 
 class StatelessTransformer(TransformerMixin, BaseEstimator):
@@ -59,7 +83,7 @@ class Deskew(StatelessTransformer):
     The shear that makes the intensity covariance of row and column zero,
     ``col += alpha * (row - row_mean)`` with ``alpha = cov(row, col) / var(row)``,
     is the classic moments-based deskew that halves a raw-pixel KNN's error on
-    MNIST. Bilinear resampling; one vectorised ``map_coordinates`` per batch.
+    MNIST. Bilinear resampling, vectorised over each batch.
 
     Parameters
     ----------
@@ -67,16 +91,13 @@ class Deskew(StatelessTransformer):
         Images resampled at once (bounds the memory of the coordinate grid).
     """
 
-    def __init__(self, batch_size: int = 4096):
+    def __init__(self, batch_size: int = 1024):
         self.batch_size = batch_size
 
     def transform(self, X):
         """Images ``X`` (n, 28, 28) or (n, 784), deskewed and centred: float32 (n, 28, 28)."""
         X = as_images(X)
-        out = np.empty_like(X)
-        for start in range(0, len(X), self.batch_size):
-            out[start : start + self.batch_size] = _deskew_batch(X[start : start + self.batch_size])
-        return out
+        return in_batches(_deskew_batch, X, self.batch_size, np.empty_like(X))
 
 
 def _deskew_batch(images: np.ndarray) -> np.ndarray:
@@ -93,15 +114,33 @@ def _deskew_batch(images: np.ndarray) -> np.ndarray:
     cov_rc = np.einsum("nij,ni,nj->n", images, dr, dc) / safe
     alpha = np.where(var_r > 1e-6, cov_rc / np.where(var_r > 1e-6, var_r, 1), 0)
     alpha = np.where(total > 0, alpha, 0)
-    centre = (SIDE - 1) / 2
+    centre, last = (SIDE - 1) / 2, SIDE - 1
     # Output pixel (r, c) samples the input at
-    # (r + mr - centre, c + mc - centre + alpha * (r - centre)).
-    rr, cc = np.meshgrid(grid, grid, indexing="ij")
-    src_r = rr[None] + (mr - centre)[:, None, None]
-    src_c = cc[None] + (mc - centre)[:, None, None] + alpha[:, None, None] * (rr[None] - centre)
-    src_n = np.broadcast_to(np.arange(n, dtype=np.float32)[:, None, None], src_r.shape)
-    coords = np.stack([src_n, src_r, src_c])
-    out = ndimage.map_coordinates(images, coords, order=1, mode="constant", cval=0.0)
+    # (r + mr - centre, c + mc - centre + alpha * (r - centre)), bilinearly, and is 0
+    # where that point lies outside the image (map_coordinates' order=1, "constant").
+    # The row coordinate has one fraction per image and the column coordinate does
+    # not depend on the source row, so this is two passes: blend whole rows, then
+    # blend along each row (2.5x faster than map_coordinates on the same points).
+    src_r = grid[None, :] + (mr - centre)[:, None]  # (n, 28): per output row
+    top = np.floor(src_r)
+    frac_r = (src_r - top)[:, :, None]
+    top = top.astype(np.intp)
+    row_start = (np.arange(n, dtype=np.intp) * SIDE)[:, None]
+    by_rows = images.reshape(n * SIDE, SIDE)
+    above = by_rows[(row_start + np.clip(top, 0, last)).ravel()].reshape(n, SIDE, SIDE)
+    below = by_rows[(row_start + np.clip(top + 1, 0, last)).ravel()].reshape(n, SIDE, SIDE)
+    rows = above + frac_r * (below - above)
+    shift = (mc - centre)[:, None] + alpha[:, None] * (grid[None, :] - centre)  # (n, 28)
+    src_c = grid[None, None, :] + shift[:, :, None]  # (n, 28, 28)
+    left = np.floor(src_c)
+    frac_c = src_c - left
+    left = left.astype(np.intp)
+    pixel_start = (np.arange(n * SIDE, dtype=np.intp) * SIDE).reshape(n, SIDE, 1)
+    flat = rows.reshape(-1)
+    at_left = flat[pixel_start + np.clip(left, 0, last)]
+    at_right = flat[pixel_start + np.clip(left + 1, 0, last)]
+    inside = ((src_r >= 0) & (src_r <= last))[:, :, None] & (src_c >= 0) & (src_c <= last)
+    out = np.where(inside, at_left + frac_c * (at_right - at_left), 0).astype(np.float32)
     return np.where(total[:, None, None] > 0, out, images)
 
 
@@ -170,33 +209,44 @@ class EdgeDirections(StatelessTransformer):
     def transform(self, X):
         """Images ``X`` (n, 28, 28) or (n, 784) -> float32 (n, directions * (32 / cell)^2)."""
         X = as_images(X)
+        sample = self._sampler()  # checks the parameters
+        out = np.empty((len(X), self.directions * len(sample) ** 2), np.float32)
+        return in_batches(self._batch, X, self.BATCH, out)
+
+    def _batch(self, images: np.ndarray) -> np.ndarray:
+        """:meth:`transform` of one batch (b, 28, 28) float32: the (b, directions,
+        32 * 32) maps it makes are what ``BATCH`` bounds."""
         sample = self._sampler()
         cells = len(sample)
-        out = np.empty((len(X), self.directions, cells, cells), np.float32)
-        for start in range(0, len(X), self.BATCH):  # bounds the (b, directions, 32 * 32) maps
-            padded = np.pad(X[start : start + self.BATCH], ((0, 0), (3, 3), (3, 3)))
-            across = padded[:, :, 2:] - padded[:, :, :-2]  # Sobel: difference one way,
-            down = padded[:, 2:] - padded[:, :-2]
-            gx = across[:, :-2] + 2 * across[:, 1:-1] + across[:, 2:]  # smoothing the other
-            gy = down[:, :, :-2] + 2 * down[:, :, 1:-1] + down[:, :, 2:]  # (b, 32, 32)
-            b = len(gx)
-            strength = np.hypot(gx, gy).reshape(b, 1, -1)
-            turn = (np.arctan2(gy, gx).reshape(b, 1, -1) % (2 * np.pi)) * (
-                self.directions / (2 * np.pi)
-            )
-            lower = np.floor(turn)
-            share = (turn - lower).astype(np.float32)
-            lower = lower.astype(np.intp) % self.directions
-            # Each pixel's strength goes to its two nearest directions, by angle.
-            maps = np.zeros((b, self.directions, PADDED * PADDED), np.float32)
-            np.put_along_axis(maps, lower, strength * (1 - share), axis=1)
-            np.put_along_axis(maps, (lower + 1) % self.directions, strength * share, axis=1)
-            # Smooth and sample each map along its rows, then along its columns.
-            rows_done = maps.reshape(-1, PADDED) @ sample.T  # (b * d * 32 rows, cells)
-            rows_done = rows_done.reshape(b, self.directions, PADDED, cells).swapaxes(2, 3)
-            both = rows_done.reshape(-1, PADDED) @ sample.T  # (b * d * cells, cells)
-            out[start : start + b] = both.reshape(b, self.directions, cells, cells).swapaxes(2, 3)
-        return np.sqrt(np.maximum(out, 0)).reshape(len(X), -1)
+        pixels = PADDED * PADDED
+        padded = np.pad(images, ((0, 0), (3, 3), (3, 3)))
+        across = padded[:, :, 2:] - padded[:, :, :-2]  # Sobel: difference one way,
+        down = padded[:, 2:] - padded[:, :-2]
+        gx = across[:, :-2] + 2 * across[:, 1:-1] + across[:, 2:]  # smoothing the other
+        gy = down[:, :, :-2] + 2 * down[:, :, 1:-1] + down[:, :, 2:]  # (b, 32, 32)
+        b = len(gx)
+        strength = np.hypot(gx, gy).reshape(b, -1)
+        turn = np.arctan2(gy, gx).reshape(b, -1) * np.float32(self.directions / (2 * np.pi))
+        turn += np.where(turn < 0, np.float32(self.directions), np.float32(0))
+        lower = np.floor(turn)
+        share = turn - lower
+        lower = lower.astype(np.intp)
+        lower[lower >= self.directions] -= self.directions  # a tiny negative angle rounds up to 8
+        upper = lower + 1
+        upper[upper == self.directions] = 0
+        # Each pixel's strength goes to its two nearest directions, by angle: written
+        # straight into the flat maps (b, directions, 32 * 32) at each pixel's place.
+        at = (np.arange(b, dtype=np.intp) * (self.directions * pixels))[:, None] + np.arange(pixels)
+        maps = np.zeros((b, self.directions, PADDED, PADDED), np.float32)
+        flat = maps.reshape(-1)
+        flat[at + lower * pixels] = strength * (1 - share)
+        flat[at + upper * pixels] = strength * share
+        # Smooth and sample each map along its rows, then along its columns.
+        rows_done = maps.reshape(-1, PADDED) @ sample.T  # (b * d * 32 rows, cells)
+        rows_done = rows_done.reshape(b, self.directions, PADDED, cells).swapaxes(2, 3)
+        both = rows_done.reshape(-1, PADDED) @ sample.T  # (b * d * cells, cells)
+        out = both.reshape(b, self.directions, cells, cells).swapaxes(2, 3)
+        return np.sqrt(np.maximum(out, 0)).reshape(b, -1)
 
     def picture(self, features, cell_px: int = 16) -> np.ndarray:
         """One feature row (as :meth:`transform` makes it) drawn as people read edges: in

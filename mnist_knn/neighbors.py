@@ -39,31 +39,32 @@ def vote(
     return proba / np.where(total == 0, 1, total)
 
 
-def smallest_k(scores: np.ndarray, k: int, block: int = 128) -> np.ndarray:
+def smallest_k(scores: np.ndarray, k: int, block: int | None = None) -> np.ndarray:
     """Column indices of the ``k`` smallest values of each row, ascending.
 
     Selecting with ``argpartition`` over whole rows costs 7x the matrix product
-    that made the scores. Instead, split each row into blocks of ``block``
-    values: the k smallest values can only lie in the k blocks with the
-    smallest minima (any other block's values all exceed k values already
-    seen), so one pass computing block minima, then a partition of k blocks,
-    does it. Exact up to the order of tied values; measured 5x faster than a
-    full ``argpartition`` (blocks of 128 beat 32, 64 and 256 on 60,000 columns).
+    that made the scores. Instead, deal each row's columns into groups of
+    ``block`` (column ``j`` to group ``j mod groups``): the k smallest values can
+    only lie in the k groups with the smallest minima (any other group's values
+    all exceed k values already seen), so one pass computing group minima, then a
+    partition of k groups, does it. Dealt rather than cut into runs, the minima
+    are an elementwise minimum of contiguous slices, which vectorises: 2.4x faster
+    than minima of runs. Exact up to the order of tied values; blocks of 64 for
+    small k, 32 for larger (measured on 60,000 columns).
     """
     rows_n, n = scores.shape
-    blocks = n // block
-    row = np.arange(rows_n)[:, None]
-    if blocks < k:  # too few blocks to gain anything: partition whole rows
+    block = block or (64 if k <= 8 else 32)
+    groups = n // block
+    if groups < k:  # too few groups to gain anything: partition whole rows
         cand, cols = scores, np.broadcast_to(np.arange(n), scores.shape)
     else:
-        body = scores[:, : blocks * block].reshape(rows_n, blocks, block)
-        best = np.argpartition(body.min(axis=2), k - 1, axis=1)[:, :k]
-        cand = body[row, best].reshape(rows_n, k * block)
-        cols = (best[:, :, None] * block + np.arange(block)).reshape(rows_n, k * block)
-        if blocks * block < n:  # the ragged tail is always a candidate
-            tail = np.arange(blocks * block, n)
-            cand = np.concatenate([cand, scores[:, tail]], axis=1)
+        minima = scores[:, : groups * block].reshape(rows_n, block, groups).min(axis=1)
+        best = np.argpartition(minima, k - 1, axis=1)[:, :k]
+        cols = (best[:, :, None] + groups * np.arange(block)).reshape(rows_n, k * block)
+        if groups * block < n:  # the ragged tail is always a candidate
+            tail = np.arange(groups * block, n)
             cols = np.concatenate([cols, np.broadcast_to(tail, (rows_n, len(tail)))], axis=1)
+        cand = np.take_along_axis(scores, cols, axis=1)
     if k < cand.shape[1]:
         top = np.argpartition(cand, k - 1, axis=1)[:, :k]
     else:
@@ -97,6 +98,13 @@ def one_thread_if_small(X):
         yield
 
 
+@contextlib.contextmanager
+def one_blas_thread():
+    """BLAS on one thread inside: for work already shared out over the cores."""
+    with _blas().limit(limits=1):
+        yield
+
+
 def training_rows(knn: KNeighborsClassifier) -> np.ndarray:
     """The rows a fitted KNeighborsClassifier searches, shape (n_rows, n_features).
 
@@ -115,12 +123,13 @@ def _blas():
 class BlasKNeighborsClassifier(KNeighborsClassifier):
     """KNeighborsClassifier whose euclidean search is one float32 matrix product per chunk.
 
-    For a chunk of queries Q, ``|x|^2 - 2 Q x`` ranks every training row x (the
-    query's own norm does not change the order); ``argpartition`` picks the k
-    smallest, whose distances are then recomputed directly so they carry no
-    cancellation error. Results match scikit-learn's brute-force search up to
-    the order of exact ties. It is several times faster for single queries (no
-    per-call thread-pool start); batches are split in chunks over the cores.
+    For a chunk of queries Q, ``|x|^2 - 2 Q x`` ranks every training row x (the query's
+    own norm does not change the order; the product is taken with each row extended by
+    its squared norm and each query by 1, so it adds the norms too); :func:`smallest_k`
+    picks the k smallest, whose distances are then recomputed directly so they carry no
+    cancellation error. Results match scikit-learn's brute-force search up to the order
+    of exact ties. It is several times faster for single queries (no per-call
+    thread-pool start); batches are split in chunks over the cores.
 
     Parameters are KNeighborsClassifier's; only the euclidean metric is supported.
     ``chunk_bytes`` bounds the memory of one chunk's distance matrix.
@@ -139,7 +148,8 @@ class BlasKNeighborsClassifier(KNeighborsClassifier):
         Returns
         -------
         self
-            With ``fit_X32_`` (n_rows, n_features) float32 and ``sq_norms_`` (n_rows,).
+            With ``fit_X32_`` (n_rows, n_features) float32, ``sq_norms_`` (n_rows,) and
+            ``scored_rows_`` (n_rows, n_features + 1): each row and its squared norm.
         """
         if self.metric not in ("minkowski", "euclidean") or (
             self.metric == "minkowski" and self.p != 2
@@ -148,6 +158,7 @@ class BlasKNeighborsClassifier(KNeighborsClassifier):
         super().fit(np.asarray(X, dtype=np.float32), y)
         self.fit_X32_ = np.ascontiguousarray(self._fit_X, dtype=np.float32)
         self.sq_norms_ = np.einsum("ij,ij->i", self.fit_X32_, self.fit_X32_)
+        self.scored_rows_ = np.ascontiguousarray(np.column_stack([self.fit_X32_, self.sq_norms_]))
         return self
 
     def kneighbors(self, X=None, n_neighbors=None, return_distance=True):
@@ -186,9 +197,9 @@ class BlasKNeighborsClassifier(KNeighborsClassifier):
 
         def run(chunk: slice, buffer: np.ndarray) -> None:
             q = Q[chunk]
-            # |x|^2 - 2 q.x, with the -2 folded into the (small) query matrix.
-            scores = np.matmul(q * np.float32(-2), self.fit_X32_.T, out=buffer[: len(q)])
-            scores += self.sq_norms_
+            # |x|^2 - 2 q.x in one product: [-2q, 1] . [x, |x|^2].
+            scaled = np.column_stack([q * np.float32(-2), np.ones(len(q), np.float32)])
+            scores = np.matmul(scaled, self.scored_rows_.T, out=buffer[: len(q)])
             cand = smallest_k(scores, k)
             diff = self.fit_X32_[cand] - q[:, None, :]
             d = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
@@ -207,7 +218,7 @@ class BlasKNeighborsClassifier(KNeighborsClassifier):
         if workers == 1:
             worker(0)
         else:  # chunks spread over the cores; BLAS single-threaded inside each
-            with _blas().limit(limits=1), ThreadPoolExecutor(workers) as pool:
+            with one_blas_thread(), ThreadPoolExecutor(workers) as pool:
                 list(pool.map(worker, range(workers)))
         return (dist, ind) if return_distance else ind
 
