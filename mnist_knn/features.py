@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from scipy import ndimage
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.decomposition import PCA
 
 from .neighbors import one_blas_thread
 
@@ -268,6 +269,21 @@ class EdgeDirections(StatelessTransformer):
         tiles = np.einsum("drc,dij->rcij", maps, np.array(stamps, np.float32))
         out = tiles.transpose(0, 2, 1, 3).reshape(cells * cell_px, cells * cell_px)
         return np.clip(out / max(float(out.max()), 1e-6), 0, 1)
+
+
+class Projection(PCA):
+    """scikit-learn's PCA, fitted and stored as PCA is, whose ``transform`` is the plain
+    projection ``(X - mean_) @ components_.T`` for float32 rows: PCA's own per-call
+    input checks cost 0.1 ms, a fortieth of a drawing's whole reading."""
+
+    def transform(self, X):
+        """Rows ``X`` (n, n_features_in_) -> their first ``n_components_`` coordinates."""
+        X = np.asarray(X)
+        if self.whiten or X.dtype != np.float32 or X.ndim != 2:
+            return super().transform(X)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(f"expected rows of {self.n_features_in_} features, got {X.shape}")
+        return (X - self.mean_) @ self.components_.T
 
 
 class Augment(StatelessTransformer):

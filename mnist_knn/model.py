@@ -9,11 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
-from sklearn.decomposition import PCA
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 
-from .features import Augment, Blur, Deskew, EdgeDirections, Flatten, as_images
+from .features import Augment, Blur, Deskew, EdgeDirections, Flatten, Projection, as_images
 from .neighbors import BlasKNeighborsClassifier, one_thread_if_small, training_rows, vote
 from .styles import style_copies
 from .tangent import Alignment, align, tangent_distance, tangents, warp
@@ -461,7 +460,7 @@ def make_pipeline(preset: Preset) -> KNNPipeline:
         steps.append(("edges", EdgeDirections()))
     if preset.pca:
         # The covariance eigendecomposition is exact and fast for 784 features.
-        steps.append(("pca", PCA(n_components=preset.pca, svd_solver="covariance_eigh")))
+        steps.append(("pca", Projection(n_components=preset.pca, svd_solver="covariance_eigh")))
     if preset.search not in ("blas", "sklearn"):
         raise ValueError(f"search must be 'blas' or 'sklearn', got {preset.search!r}")
     knn_class = BlasKNeighborsClassifier if preset.search == "blas" else KNeighborsClassifier

@@ -131,11 +131,21 @@ class BlasKNeighborsClassifier(KNeighborsClassifier):
     of exact ties. It is several times faster for single queries (no per-call
     thread-pool start); batches are split in chunks over the cores.
 
+    A few queries (up to ``FEW``) are searched one by one, exactly but reading less
+    memory: the distance over the first ``PREFIX`` features is a lower bound of the
+    whole distance, so the rows whose bound is within the k-th whole distance of the
+    best ``4k`` by bound are all that can be nearest; only those are measured in
+    full. On principal components the first 20 carry most of the distance: about
+    130 of 66,000 rows are measured, and a drawing's search reads a third of the
+    memory (the product over all rows is memory-bound for one query).
+
     Parameters are KNeighborsClassifier's; only the euclidean metric is supported.
     ``chunk_bytes`` bounds the memory of one chunk's distance matrix.
     """
 
     chunk_bytes = 1 << 27
+    FEW = 8
+    PREFIX = 20
 
     def fit(self, X, y):
         """Store the training rows as float32 and their squared norms.
@@ -159,7 +169,35 @@ class BlasKNeighborsClassifier(KNeighborsClassifier):
         self.fit_X32_ = np.ascontiguousarray(self._fit_X, dtype=np.float32)
         self.sq_norms_ = np.einsum("ij,ij->i", self.fit_X32_, self.fit_X32_)
         self.scored_rows_ = np.ascontiguousarray(np.column_stack([self.fit_X32_, self.sq_norms_]))
+        if self.fit_X32_.shape[1] >= 2 * self.PREFIX:
+            head = self.fit_X32_[:, : self.PREFIX]
+            # Stored a feature per row (PREFIX + 1, n_rows): this matrix-vector product
+            # runs 1.8x faster than over rows of 21 numbers.
+            self.prefix_cols_ = np.ascontiguousarray(
+                np.vstack([head.T, np.einsum("ij,ij->i", head, head)])
+            )
+            self.prefix_norm_ = float(self.prefix_cols_[-1].max())
         return self
+
+    def _nearest_few(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The k nearest rows of one query ``q`` (n_features,) by the prefix bound:
+        (distances, indices), ascending."""
+        head = q[: self.PREFIX]
+        # |x_p|^2 - 2 q_p.x_p + |q_p|^2: the squared distance over the first PREFIX
+        # features, never more than the whole squared distance.
+        scaled = np.append(head * np.float32(-2), np.float32(1))
+        bound = scaled @ self.prefix_cols_ + head @ head
+        probe = smallest_k(bound[None], min(4 * k, len(bound)))[0]
+        diff = self.fit_X32_[probe] - q
+        kth = np.partition(np.einsum("ij,ij->i", diff, diff), k - 1)[k - 1]
+        # Any row nearer than the k-th of the probe has its bound below it too; the
+        # slack covers the float32 rounding of the bound's expansion.
+        slack = 1e-4 * (float(q @ q) + self.prefix_norm_ + 1)
+        rows = np.flatnonzero(bound <= kth + slack)
+        diff = self.fit_X32_[rows] - q
+        d = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+        order = np.argsort(d, kind="stable")[:k]
+        return d[order], rows[order]
 
     def kneighbors(self, X=None, n_neighbors=None, return_distance=True):
         """Distances and indices of the ``n_neighbors`` nearest training rows, ascending.
@@ -192,6 +230,10 @@ class BlasKNeighborsClassifier(KNeighborsClassifier):
             raise ValueError(f"n_neighbors must be in 1..{n_train}, got {k}")
         dist = np.empty((len(Q), k), dtype=np.float32)
         ind = np.empty((len(Q), k), dtype=np.intp)
+        if len(Q) <= self.FEW and hasattr(self, "prefix_cols_"):
+            for i, q in enumerate(Q):
+                dist[i], ind[i] = self._nearest_few(q, k)
+            return (dist, ind) if return_distance else ind
         step = max(1, self.chunk_bytes // (4 * n_train))
         chunks = [slice(start, start + step) for start in range(0, len(Q), step)]
 

@@ -64,3 +64,23 @@ def test_refuses_other_metrics_and_bad_shapes():
         knn.kneighbors(np.zeros((1, 4)))
     with pytest.raises(ValueError, match="n_neighbors"):
         knn.kneighbors(np.zeros((1, 3)), n_neighbors=11)
+
+
+@pytest.mark.parametrize("k", [1, 4, 15])
+def test_a_few_queries_by_the_prefix_bound_find_the_exact_neighbours(k):
+    rng = np.random.default_rng(k)
+    # Falling variances, as principal components have: the first 20 carry most.
+    X = (rng.standard_normal((5000, 60)) * np.linspace(3, 0.2, 60)).astype(np.float32)
+    y = rng.integers(0, 10, 5000)
+    Q = np.concatenate([X[:3] + 0.01, rng.standard_normal((3, 60)).astype(np.float32) * 2])
+    ref = KNeighborsClassifier(n_neighbors=k, algorithm="brute").fit(X, y)
+    ours = BlasKNeighborsClassifier(n_neighbors=k).fit(X, y)
+    assert hasattr(ours, "prefix_cols_")
+    d_ref, i_ref = ref.kneighbors(Q)
+    d, i = ours.kneighbors(Q)  # 6 queries: one by one, by the bound
+    np.testing.assert_array_equal(i, i_ref)
+    np.testing.assert_allclose(d, d_ref, rtol=1e-5, atol=1e-5)
+    assert (i[:3, 0] == [0, 1, 2]).all()
+    # The many-query path agrees on the same queries.
+    d_many, i_many = ours.kneighbors(np.tile(Q, (3, 1)))
+    np.testing.assert_array_equal(i_many[:6], i)
