@@ -94,6 +94,12 @@ st.markdown(
     f"The nearest is at {first.dist[0, 0]:.2f}; half of them are farther than "
     f"{np.median(distances):.2f}. Only the k nearest get a say."
     + (
+        f" Each training digit is also searched turned {turned}° either way, and its "
+        "nearest copy stands for it."
+        if (turned := tch.turned_degrees(model))
+        else ""
+    )
+    + (
         f" The **{preset}** preset first takes the {model.rerank} nearest, then measures "
         "those again with *tangent distance*, which does not count small shifts, turns, "
         "changes of size or of stroke width (section 3)"

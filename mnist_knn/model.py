@@ -60,22 +60,22 @@ PRESETS = {
         # Chosen on the training set only (python -m mnist_knn select; docs/benchmarks.md,
         # docs/real-drawings.md): deskew, blur 0.5, then the edges' directions
         # (features.EdgeDirections: 8 directions on an 8x8 grid) instead of the pixels,
-        # PCA 60, a slashed copy of every zero in the training set, k=4. On a held-out
-        # slice of the training set 99.24% (pixels: 98.65%; pixels with 30 candidates
-        # re-ranked by tangent distance, the default until 2026-12-07: 99.01%), and real
-        # pen drawings of dev writers read as well as by that re-ranking, with no
-        # re-ranking's cost.
+        # PCA 60, a struck-through copy of every zero (slashed Ø or, since 2026-12-07 b,
+        # barred φ) in the training set, k=4. On a held-out slice of the training set
+        # 99.23% (pixels: 98.65%; pixels with 30 candidates re-ranked by tangent distance,
+        # the default until 2026-12-07: 99.01%), and real pen drawings of dev writers read
+        # as well as by that re-ranking, with no re-ranking's cost.
         Preset(
             "default",
             "Deskewed, lightly blurred digits described by where their edges run in 8 "
             "directions (a coarse grid, so stroke width and a pixel's shift matter little), "
-            "60 principal components, a slashed copy of every zero (Ø) in the training set, "
-            "k=4: accurate and fast.",
+            "60 principal components, a struck-through copy of every zero (Ø or φ) in the "
+            "training set, k=4: accurate and fast.",
             deskew=True,
             blur=0.5,
             edges=True,
             pca=60,
-            styles=("slashed_zero",),
+            styles=("struck_zero",),
             tangent_margin=True,
         ),
         # ... and the most accurate: the default's 30 nearest candidates re-ranked by
@@ -91,7 +91,8 @@ PRESETS = {
             blur=0.5,
             edges=True,
             pca=60,
-            styles=("slashed_zero",),
+            styles=("struck_zero",),
+            angles=(-6.0, 6.0),
             rerank=30,
             mix=2.0,
         ),
@@ -200,14 +201,38 @@ class KNNPipeline(Pipeline):
         # The augmented copies are made from the training images after the steps
         # before "augment"; everything after it is fitted on the enlarged set.
         at = names.index("augment")
-        images = self[:at].fit_transform(X, y) if at else X
-        images, labels, source = self.steps[at][1].fit_resample(images, y)
+        digits = self[:at].fit_transform(X, y) if at else X
+        images, labels, source = self.steps[at][1].fit_resample(digits, y)
         Pipeline(self.steps[at + 1 :]).fit(images, labels)
         self.train_labels_ = np.asarray(labels, dtype=np.uint8)
         self.source_index_ = origin[source]
         if self.measures_tangent:
-            self.rerank_images_ = self._image_stage(images, after=at)
+            # Tangent distance forgives small turns and shifts by itself: it compares each
+            # digit's own image, kept once; image_row_ names the image of every row.
+            self.rerank_images_ = self._image_stage(digits, after=at)
+            self.image_row_ = source
         return self
+
+    @property
+    def copies(self) -> int:
+        """Rows searched per kept image: 1, or with augmentation (``image_row_``) the copies
+        made of each digit."""
+        rows = getattr(self, "image_row_", None)
+        return 1 if rows is None else len(rows) // len(self.rerank_images_)
+
+    def _nearest_digits(self, dist, rows, n: int):
+        """Of ``rows`` (m, N) ascending by ``dist``, each digit's nearest copy: the first
+        ``n`` distinct kept images per query, still ascending. N >= n x copies leaves at
+        least n distinct."""
+        if self.copies == 1:
+            return dist[:, :n], rows[:, :n]
+        image = self.image_row_[rows]
+        order = np.argsort(image, axis=1, kind="stable")  # copies of one image side by side,
+        ranked = np.take_along_axis(image, order, axis=1)  # the nearest first
+        repeat = np.zeros(image.shape, bool)
+        np.put_along_axis(repeat, order[:, 1:], ranked[:, 1:] == ranked[:, :-1], axis=1)
+        keep = np.argsort(repeat, axis=1, kind="stable")[:, :n]  # distinct, in distance order
+        return np.take_along_axis(dist, keep, axis=1), np.take_along_axis(rows, keep, axis=1)
 
     def _image_stage(self, X, after: int = -1) -> np.ndarray:
         """``X`` (as step ``after`` outputs it) through the steps up to ``flatten``:
@@ -350,7 +375,10 @@ class KNNPipeline(Pipeline):
         want = max(n_neighbors, k)
         tangent = None
         if self.rerank and images is not None:
-            first, rows = knn.kneighbors(features, n_neighbors=max(self.rerank, want))
+            n = max(self.rerank, want)
+            first, rows = self._nearest_digits(
+                *knn.kneighbors(features, n_neighbors=n * self.copies), n
+            )
             tangent = self.tangent_distances(np.asarray(images, np.float32), rows)
             score = (
                 tangent + np.float32(self.mix) * first.astype(np.float32) if self.mix else tangent
@@ -359,7 +387,7 @@ class KNNPipeline(Pipeline):
             dist, rows, tangent = (
                 np.take_along_axis(a, order, axis=1) for a in (score, rows, tangent)
             )
-        else:
+        else:  # every row, copies too: the first stage as KNeighborsClassifier sees it
             dist, rows = knn.kneighbors(features, n_neighbors=want)
             if images is not None and self.measures_tangent:
                 tangent = self.tangent_distances(np.asarray(images, np.float32), rows)
@@ -375,7 +403,7 @@ class KNNPipeline(Pipeline):
 
         def measure(start: int) -> None:  # one batch bounds the (b, N, 7, 784) tangents
             q, r = images[start : start + batch], rows[start : start + batch]
-            cand = self.rerank_images_[r]
+            cand = self.rerank_images_[r if self.copies == 1 else self.image_row_[r]]
             query_tan = tangents(q.reshape(-1, 28, 28), sigma=0.0)
             cand_tan = tangents(cand.reshape(-1, 28, 28), sigma=0.0)
             cand_tan = cand_tan.reshape(*r.shape, *cand_tan.shape[1:])
@@ -443,6 +471,8 @@ class KNNPipeline(Pipeline):
         arrays["knn/source"] = self.source_index_
         if self.measures_tangent:
             arrays["rerank/images"] = self.rerank_images_
+            if self.copies > 1:
+                arrays["rerank/image_row"] = self.image_row_
         return arrays
 
 
@@ -496,6 +526,8 @@ def restore_pipeline(preset: Preset, arrays) -> KNNPipeline:
     model.source_index_ = arrays["knn/source"]
     if model.measures_tangent:
         model.rerank_images_ = arrays["rerank/images"]
+        if "rerank/image_row" in arrays:
+            model.image_row_ = arrays["rerank/image_row"]
     return model
 
 

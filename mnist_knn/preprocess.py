@@ -385,7 +385,19 @@ def thin(binary: np.ndarray) -> np.ndarray:
     """
     binary = np.asarray(binary, dtype=bool)
     single = binary.ndim == 2
-    img = np.pad(binary[None] if single else binary, ((0, 0), (1, 1), (1, 1))).astype(np.uint8)
+    batch = binary[None] if single else binary
+    out = np.zeros(batch.shape, dtype=bool)
+    rows = np.flatnonzero(batch.any(axis=(0, 2)))
+    cols = np.flatnonzero(batch.any(axis=(0, 1)))
+    if len(rows):  # thinning only removes ink: work on the box around it
+        box = (slice(None), slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+        out[box] = _thin_box(batch[box])
+    return out[0] if single else out
+
+
+def _thin_box(batch: np.ndarray) -> np.ndarray:
+    """:func:`thin` of a batch (n, H, W) of bool."""
+    img = np.pad(batch, ((0, 0), (1, 1), (1, 1))).astype(np.uint8)
     h, w = img.shape[1] - 2, img.shape[2] - 2
     centre = img[:, 1:-1, 1:-1]  # a view: removals write through to img
     changed = True
@@ -399,8 +411,7 @@ def thin(binary: np.ndarray) -> np.ndarray:
             if remove.any():
                 centre[remove] = 0
                 changed = True
-    out = centre.astype(bool)
-    return out[0] if single else out
+    return centre.astype(bool)
 
 
 def skeleton_length(skeleton: np.ndarray) -> np.ndarray:

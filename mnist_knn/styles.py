@@ -1,7 +1,8 @@
 """Training-set augmentation toward drawn styles, made from MNIST's own digits.
 
-MNIST (American writers, 1990s) barely has some styles people draw: slashed zeros (Ø)
-most of all, which real drawings showed read as 4 or 8 (docs/real-drawings.md). A style
+MNIST (American writers, 1990s) barely has some styles people draw: struck-through zeros
+most of all, slashed (Ø) or barred upright (φ), which real drawings showed read as 4, 8
+or 9 (docs/real-drawings.md). A style
 adds its strokes to MNIST digits of its label (never to anything else) and re-normalises
 the result as MNIST's digits were made (fit into 20x20 keeping the aspect ratio, centre of
 mass at the centre of 28x28), so the copies can join the KNN's training set.
@@ -89,8 +90,33 @@ def slashed_zeros(
     return out
 
 
+def barred_zeros(
+    zeros: np.ndarray,
+    rng: np.random.Generator,
+    angle: tuple[float, float] = (78, 100),
+    length: tuple[float, float] = (1.3, 1.8),
+) -> np.ndarray:
+    """Zeros with an upright bar through them that reaches out above and below (φ): the
+    stroke of :func:`slashed_zeros`, steeper and longer (``angle`` and ``length`` as there)."""
+    return slashed_zeros(zeros, rng, angle, length)
+
+
+def struck_zeros(zeros: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Each zero slashed (Ø, :func:`slashed_zeros`) or barred (φ, :func:`barred_zeros`),
+    one or the other at random: both styles for the rows of one copy."""
+    barred = rng.random(len(zeros)) < 0.5
+    out = np.empty_like(zeros)
+    out[~barred] = slashed_zeros(zeros[~barred], rng)
+    out[barred] = barred_zeros(zeros[barred], rng)
+    return out
+
+
 # name -> (the digit it is made from, how); a preset names the styles it trains with.
-STYLES = {"slashed_zero": (0, slashed_zeros)}
+STYLES = {
+    "slashed_zero": (0, slashed_zeros),
+    "barred_zero": (0, barred_zeros),
+    "struck_zero": (0, struck_zeros),
+}
 
 
 def style_copies(

@@ -199,6 +199,14 @@ def model_view(model: KNNPipeline, digit: np.ndarray, skip: Iterable[str] = ()) 
     return ModelView(image, stages, features, np.clip(seen, 0, 1), description)
 
 
+def turned_degrees(model: KNNPipeline) -> str:
+    """The turns the training digits are also searched at, in words ("6" for ±6°, "4 and
+    8" for ±4° and ±8°), or "" for a model without turned copies."""
+    augment = dict(model.steps).get("augment")
+    angles = sorted({abs(float(a)) for a in getattr(augment, "angles", ())})
+    return " and ".join(f"{a:g}" for a in angles)
+
+
 def distances_to_training(model: KNNPipeline, features: np.ndarray) -> np.ndarray:
     """Euclidean distance from one input (1, d) to every training digit, shape (n_train,).
 

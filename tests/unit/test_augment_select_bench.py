@@ -111,3 +111,37 @@ def test_bench_drawn_reads_real_drawings_as_the_draw_page(monkeypatch):
         assert 0 < row["held_n"] < row["n"] and 0 <= row["held_accuracy"] <= 1
     table = drawn_table(rows)
     assert table.count("| `default` |") == 4 and "transparent, default brush" in table
+
+
+def test_re_ranking_over_turned_copies_compares_each_digit_once(data):
+    from mnist_knn.model import restore_pipeline
+    from mnist_knn.tangent import tangent_distance, tangents
+
+    preset = replace(PRESETS["best"], styles=())
+    assert preset.angles == (-6.0, 6.0)
+    x, y = data.x_train[:1500], data.y_train[:1500]
+    model = make_pipeline(preset).fit(x, y)
+    # Three rows per digit are searched (it, and it turned either way); its image is kept once.
+    assert model.copies == 3 and len(model.train_labels_) == 3 * 1500
+    assert len(model.rerank_images_) == 1500
+    np.testing.assert_array_equal(model.image_row_, np.tile(np.arange(1500), 3))
+    queries = data.x_test[:60]
+    found = model.search(queries, n_neighbors=15)
+    # Each neighbour is a different digit (its nearest copy stands for it)...
+    assert all(len(set(row)) == 15 for row in found.ind)
+    np.testing.assert_array_equal(found.neigh_labels, y[found.ind])
+    assert (found.labels == data.y_test[:60]).mean() > 0.85
+
+    # ... and its tangent distance is measured to the digit's own (unturned) image.
+    def view(images):  # deskewed and blurred, as the flatten step receives them
+        return model[:2].transform(images).reshape(len(images), -1)
+
+    q, cand = view(queries[:3]), view(x[found.ind[:3, :5].ravel()]).reshape(3, 5, -1)
+    cand_tan = tangents(cand.reshape(-1, 28, 28), sigma=0.0).reshape(3, 5, 7, -1)
+    query_tan = tangents(q.reshape(-1, 28, 28), sigma=0.0)
+    direct = np.sqrt(np.maximum(tangent_distance(q, cand, cand_tan, query_tan), 0))
+    np.testing.assert_allclose(found.tangent[:3, :5], direct, rtol=1e-4, atol=1e-4)
+    # The artifact's arrays bring the same model back.
+    again = restore_pipeline(preset, model.fitted_arrays()).search(queries, n_neighbors=15)
+    np.testing.assert_array_equal(again.ind, found.ind)
+    np.testing.assert_allclose(again.dist, found.dist, rtol=1e-5)

@@ -159,7 +159,7 @@ def test_use_drawings_reports_before_and_after(models_dir):
     assert 0 <= effect.class_after <= 1
     refit_test = np.mean(model.search(data.x_test).labels == data.y_test)
     assert effect.test_after == pytest.approx(refit_test)
-    # The 30 drawings join the training set (and, with default's slashed zeros, a slashed
+    # The 30 drawings join the training set (and, with default's struck zeros, a struck
     # copy of each drawn 0, as of every training 0).
     added = len(model.train_labels_) - len(artifact.model.train_labels_)
     assert added == 30 + int(np.sum(np.asarray(digits) == 0))

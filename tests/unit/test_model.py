@@ -216,7 +216,7 @@ def test_a_build_reports_the_fit_step_by_step(capsys):
     fit = [(round(f, 6), t) for f, t in seen if t.startswith("fitting")]
     # default: deskew, blur, flatten, edges, pca, knn; each step's end moves the bar (0-10%).
     assert fit == [
-        (0.0, "fitting default on 3,000 training digits: slashed zeros first, then deskew"),
+        (0.0, "fitting default on 3,000 training digits: struck zeros first, then deskew"),
         (0.016667, "fitting default: deskew done; blur next"),
         (0.033333, "fitting default: blur done; flatten next"),
         (0.05, "fitting default: flatten done; edges next"),

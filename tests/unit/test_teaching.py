@@ -158,7 +158,7 @@ def test_distances_to_every_training_digit(default, baseline, data):
         assert dist.shape == (len(data.y_train),)
         features = model[:-1].transform(data.x_train[:50])
         direct = np.linalg.norm(features - explanation.view.features, axis=1)
-        # A digit's distance is that of its nearest copy: default's zeros have a slashed one.
+        # A digit's distance is that of its nearest copy: default's zeros have a struck-through one.
         plain = data.y_train[:50] != 0 if model.styles else np.ones(50, bool)
         np.testing.assert_allclose(dist[:50][plain], direct[plain], rtol=1e-4, atol=1e-4)
         assert (dist[:50] <= direct + 1e-4).all()
@@ -285,3 +285,14 @@ def test_neighbour_pictures(default, data):
     assert first[30:].min() == 255  # the drawing has no difference image below it
     assert empty[30:, 14].min() == 0  # all the drawing's ink differs from a blank
     assert same[30:].min() == 255 and same[:28, 14].min() == 0
+
+
+def test_turned_degrees_names_the_turned_copies():
+    from dataclasses import replace
+
+    from mnist_knn.model import PRESETS
+
+    assert tch.turned_degrees(make_pipeline(PRESETS["best"])) == "6"
+    assert tch.turned_degrees(make_pipeline(PRESETS["default"])) == ""
+    both = replace(PRESETS["default"], angles=(-8.0, -4.0, 4.0, 8.0))
+    assert tch.turned_degrees(make_pipeline(both)) == "4 and 8"
