@@ -146,7 +146,8 @@ def knn_versus_cnn(rows: list[dict], preset: str = "default") -> str | None:
         lines.append(
             f"- **On real people's drawings** ({cnn['real_n']:,} pen-written digits) the CNN "
             f"reads {cnn['real_accuracy']:.1%}, the KNN {knn['real_accuracy']:.1%}: both miss "
-            "the styles MNIST barely has (slashed zeros, European ones)."
+            "styles MNIST barely has, European ones with a flag most of all (the KNN also "
+            "trains on struck-through zeros, Ø and φ)."
         )
     if "drawing_ms" in cnn and "drawing_ms" in knn:
         lines.append(
