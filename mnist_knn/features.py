@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -212,12 +213,12 @@ class EdgeDirections(StatelessTransformer):
         X = as_images(X)
         sample = self._sampler()  # checks the parameters
         out = np.empty((len(X), self.directions * len(sample) ** 2), np.float32)
-        return in_batches(self._batch, X, self.BATCH, out)
+        return in_batches(functools.partial(self._batch, sample=sample), X, self.BATCH, out)
 
-    def _batch(self, images: np.ndarray) -> np.ndarray:
-        """:meth:`transform` of one batch (b, 28, 28) float32: the (b, directions,
-        32 * 32) maps it makes are what ``BATCH`` bounds."""
-        sample = self._sampler()
+    def _batch(self, images: np.ndarray, sample: np.ndarray) -> np.ndarray:
+        """:meth:`transform` of one batch (b, 28, 28) float32 with the smoothing ``sample``
+        (:meth:`_sampler`): the (b, directions, 32 * 32) maps it makes are what ``BATCH``
+        bounds."""
         cells = len(sample)
         pixels = PADDED * PADDED
         padded = np.pad(images, ((0, 0), (3, 3), (3, 3)))

@@ -535,7 +535,15 @@ def restore_pipeline(preset: Preset, arrays) -> KNNPipeline:
     if model.measures_tangent:
         model.rerank_images_ = arrays["rerank/images"]
         if "augment" in model.named_steps:  # which kept image each searched row is
-            model.image_row_ = arrays["rerank/image_row"]
+            image_row = arrays["rerank/image_row"]
+            if (
+                image_row.shape != model.source_index_.shape
+                or image_row.dtype.kind not in "iu"
+                or image_row.min() < 0
+                or image_row.max() >= len(model.rerank_images_)
+            ):
+                raise ValueError("rerank/image_row does not name one kept image per row")
+            model.image_row_ = image_row
     return model
 
 

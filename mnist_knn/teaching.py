@@ -202,7 +202,7 @@ def model_view(model: KNNPipeline, digit: np.ndarray, skip: Iterable[str] = ()) 
 def turned_degrees(model: KNNPipeline) -> str:
     """The turns the training digits are also searched at, in words ("6" for ±6°, "4 and
     8" for ±4° and ±8°), or "" for a model without turned copies."""
-    augment = dict(model.steps).get("augment")
+    augment = model.named_steps.get("augment")
     angles = sorted({abs(float(a)) for a in getattr(augment, "angles", ())})
     return " and ".join(f"{a:g}" for a in angles)
 

@@ -142,6 +142,13 @@ def test_re_ranking_over_turned_copies_compares_each_digit_once(data):
     direct = np.sqrt(np.maximum(tangent_distance(q, cand, cand_tan, query_tan), 0))
     np.testing.assert_allclose(found.tangent[:3, :5], direct, rtol=1e-4, atol=1e-4)
     # The artifact's arrays bring the same model back.
-    again = restore_pipeline(preset, model.fitted_arrays()).search(queries, n_neighbors=15)
+    arrays = model.fitted_arrays()
+    again = restore_pipeline(preset, arrays).search(queries, n_neighbors=15)
     np.testing.assert_array_equal(again.ind, found.ind)
     np.testing.assert_allclose(again.dist, found.dist, rtol=1e-5)
+    # An image row past the kept images, or a missing one, is refused, not searched.
+    damaged = dict(arrays, **{"rerank/image_row": arrays["rerank/image_row"] + 1})
+    with pytest.raises(ValueError, match="rerank/image_row"):
+        restore_pipeline(preset, damaged)
+    with pytest.raises(KeyError):
+        restore_pipeline(preset, {k: v for k, v in arrays.items() if k != "rerank/image_row"})
