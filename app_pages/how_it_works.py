@@ -100,6 +100,14 @@ st.markdown(
         else ""
     )
     + (
+        f" The **{preset}** preset then measures the {model.candidates} nearest again against "
+        f"copies of each slightly deformed ({tch.variant_words(model)}): each digit's "
+        "nearest copy stands for it, so a drawing a little turned, resized, shifted or "
+        "thicker still finds its match (section 3)."
+        if model.variants
+        else ""
+    )
+    + (
         f" The **{preset}** preset first takes the {model.rerank} nearest, then measures "
         "those again with *tangent distance*, which does not count small shifts, turns, "
         "changes of size or of stroke width (section 3)"
@@ -127,6 +135,11 @@ if model.rerank:
             if model.mix
             else "."
         )
+    )
+if model.variants:
+    st.markdown(
+        f"Of the {model.candidates} nearest in section 2, these are nearest once each may be "
+        "slightly deformed: the distances below are to each neighbour's nearest copy."
     )
 st.slider("Neighbours that vote (k)", 1, found.dist.shape[1], key="how_it_works_k")
 votes = tch.vote_table(found, k, spec.weights)
@@ -174,6 +187,12 @@ st.markdown(
         f" For **{preset}** that is its first stage, the search of section 2; the re-ranking "
         "by tangent distance comes after it (`mnist_knn/tangent.py`)."
         if model.rerank
+        else ""
+    )
+    + (
+        f" For **{preset}** that is its first stage, the search of section 2; the deformed "
+        "copies are measured after it."
+        if model.variants
         else ""
     )
 )

@@ -358,3 +358,50 @@ def shift_images(X: np.ndarray, dr: int, dc: int) -> np.ndarray:
     cols_dst = slice(max(0, dc), SIDE - max(0, -dc))
     out[:, rows_dst, cols_dst] = X[:, rows_src, cols_src]
     return out
+
+
+def turned(X: np.ndarray, degrees: float) -> np.ndarray:
+    """Images turned ``degrees`` about their centre (bilinear), as :class:`Augment` turns them."""
+    return ndimage.rotate(X, degrees, axes=(2, 1), reshape=False, order=1, mode="constant")
+
+
+def resized(X: np.ndarray, scale: float) -> np.ndarray:
+    """Images grown (``scale`` > 1) or shrunk about their centre (bilinear)."""
+    centre = (SIDE - 1) / 2
+    shift = centre - centre / scale
+    return ndimage.affine_transform(
+        np.asarray(X, np.float32),
+        np.array([1, 1 / scale, 1 / scale]),
+        offset=(0, shift, shift),
+        order=1,
+    )
+
+
+def thicker(X: np.ndarray) -> np.ndarray:
+    """Strokes about a pixel thicker: each pixel the brightest of its 2x2 block."""
+    return ndimage.grey_dilation(X, size=(1, 2, 2))
+
+
+def thinner(X: np.ndarray) -> np.ndarray:
+    """Strokes thinner: the ink's edges (where a 3x3 neighbourhood spans dark to light)
+    lose 0.35 of that span."""
+    span = ndimage.maximum_filter(X, size=(1, 3, 3)) - ndimage.minimum_filter(X, size=(1, 3, 3))
+    return np.clip(X - np.float32(0.35) * span, 0, None)
+
+
+# The small deformations a training digit's variants are made by (Preset.variants): each
+# takes float images (n, 28, 28) as the steps before "flatten" give them.
+VARIANTS = {
+    "turn-12": functools.partial(turned, degrees=-12.0),
+    "turn-6": functools.partial(turned, degrees=-6.0),
+    "turn+6": functools.partial(turned, degrees=6.0),
+    "turn+12": functools.partial(turned, degrees=12.0),
+    "smaller": functools.partial(resized, scale=0.9),
+    "larger": functools.partial(resized, scale=1.1),
+    "up": functools.partial(shift_images, dr=-1, dc=0),
+    "down": functools.partial(shift_images, dr=1, dc=0),
+    "left": functools.partial(shift_images, dr=0, dc=-1),
+    "right": functools.partial(shift_images, dr=0, dc=1),
+    "thicker": thicker,
+    "thinner": thinner,
+}

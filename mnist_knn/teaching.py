@@ -207,6 +207,30 @@ def turned_degrees(model: KNNPipeline) -> str:
     return " and ".join(f"{a:g}" for a in angles)
 
 
+def variant_words(model: KNNPipeline) -> str:
+    """The deformations of a model's ``variants`` in words ("turned 6° or 12° either way,
+    a tenth smaller or larger, ..."), or "" for a model without them."""
+    names = list(getattr(model, "variants", ()))
+    turns = sorted({abs(float(n[len("turn") :])) for n in names if n.startswith("turn")})
+    sizes = [n for n in ("smaller", "larger") if n in names]
+    shifts = [n for n in ("up", "down", "left", "right") if n in names]
+    strokes = [n for n in ("thicker", "thinner") if n in names]
+
+    def either(words: list[str]) -> str:
+        return ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else words[0]
+
+    parts = []
+    if turns:
+        parts.append(f"turned {either([f'{t:g}°' for t in turns])} either way")
+    if sizes:
+        parts.append(f"a tenth {either(sizes)}")
+    if shifts:
+        parts.append(f"a pixel {either(shifts)}")
+    if strokes:
+        parts.append(f"with {either(strokes)} strokes")
+    return ", ".join(parts)
+
+
 def distances_to_training(model: KNNPipeline, features: np.ndarray) -> np.ndarray:
     """Euclidean distance from one input (1, d) to every training digit, shape (n_train,).
 
@@ -244,8 +268,9 @@ class Explanation:
     view: ModelView
     neighbours: Neighbours  # of the single drawing: arrays of shape (1, K)
     skipped: frozenset[str]
-    # The search in feature space alone (euclidean distances): a re-ranking model's first
-    # stage, whose nearest it then measures again; the same as ``neighbours`` otherwise.
+    # The search in feature space alone (euclidean distances): the first stage of a model
+    # that re-ranks or has variants, whose nearest it then measures again; the same as
+    # ``neighbours`` otherwise.
     candidates: Neighbours | None = None
 
 
@@ -268,7 +293,9 @@ def explain(
     images = np.asarray(view.image, np.float32).reshape(1, -1)  # for a re-ranking model
     neighbours = model.search_features(view.features, k=k, weights=weights, images=images)
     candidates = (
-        model.search_features(view.features, k=k, weights=weights) if model.rerank else neighbours
+        model.search_features(view.features, k=k, weights=weights, first_stage=True)
+        if model.rerank or model.variants
+        else neighbours
     )
     return Explanation(steps, view, neighbours, skip, candidates)
 
@@ -424,10 +451,11 @@ def side_by_side(scratch, neighbours: Neighbours, k: int) -> tuple[dict, bool]:
 
 def agreement(model: KNNPipeline, images: np.ndarray) -> dict:
     """Classify ``images`` with the model's search in feature space (a re-ranking model's
-    first stage) and with :func:`knn_from_scratch`; count agreements."""
+    first stage, or one with variants before them) and with :func:`knn_from_scratch`;
+    count agreements."""
     features = model.features(images)
     ours = scratch_for_model(model, features)[0]
-    theirs = model.search_features(features).labels
+    theirs = model.search_features(features, first_stage=True).labels
     return {
         "n": len(images),
         "same": int(np.sum(ours == theirs)),

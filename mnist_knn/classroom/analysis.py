@@ -175,19 +175,23 @@ def cross_validated_labels(
     step = max(1, chunk_bytes // (5 * len(train)))  # float32 scores + a bool mask per row
     dist = np.empty((n, k), dtype=np.float32)
     rows = np.empty((n, k), dtype=np.intp)
+    # A model with variants measures its nearest candidates again against them.
+    want = max(k, model.candidates) if model.variants else k
     for start in range(0, n, step):
         part = slice(start, start + step)
         q = np.asarray(model.features(images[part]), dtype=np.float32)
         scores = np.matmul(q * np.float32(-2), train.T)
         scores += sq_norms
         scores[row_fold[None, :] == fold[part, None]] = np.inf
-        cand = smallest_k(scores, k)
+        cand = smallest_k(scores, want)
         del scores
         diff = train[cand] - q[:, None, :]
         d = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
         order = np.argsort(d, axis=1, kind="stable")
-        dist[part] = np.take_along_axis(d, order, axis=1)
-        rows[part] = np.take_along_axis(cand, order, axis=1)
+        d, cand = np.take_along_axis(d, order, axis=1), np.take_along_axis(cand, order, axis=1)
+        if model.variants:
+            d, cand = model.nearest_variants(q, d, cand, k)
+        dist[part], rows[part] = d[:, :k], cand[:, :k]
     proba = vote(dist, model.train_labels_[rows], k, weights)
     return proba.argmax(axis=1).astype(np.uint8), proba
 

@@ -109,7 +109,8 @@ def augment_search(
     )
     rows, done, total = [], 0, len(augments) * folds
     for shifts, angles in augments:
-        preset = replace(base, shifts=shifts, angles=angles)
+        # The copies are searched, instead of measured as variants of the candidates.
+        preset = replace(base, shifts=shifts, angles=angles, variants=())
         scores: dict = {}
         for train, valid in splits:
             progress(done / total, f"shifts={shifts} angles={angles}: fold {done % folds + 1}")

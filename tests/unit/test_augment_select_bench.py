@@ -8,7 +8,7 @@ import pytest
 from mnist_knn import load_mnist
 from mnist_knn.evaluation.bench import markdown_table, run_bench
 from mnist_knn.evaluation.selection import augment_search, best_row, grid_search
-from mnist_knn.features import Augment, shift_images
+from mnist_knn.features import VARIANTS, Augment, shift_images
 from mnist_knn.model import PRESETS, make_pipeline
 
 
@@ -42,7 +42,7 @@ def test_augment_resamples_training_set_only():
 
 
 def test_augmented_pipeline_maps_neighbours_to_original_digits(data):
-    preset = replace(PRESETS["default"], shifts=4, angles=(-8.0,), styles=(), rerank=0)
+    preset = replace(PRESETS["default"], shifts=4, angles=(-8.0,), styles=(), variants=())
     x, y = data.x_train[:800], data.y_train[:800]
     model = make_pipeline(preset).fit(x, y)
     assert len(model.train_labels_) == 800 * 6
@@ -152,3 +152,64 @@ def test_re_ranking_over_turned_copies_compares_each_digit_once(data):
         restore_pipeline(preset, damaged)
     with pytest.raises(KeyError):
         restore_pipeline(preset, {k: v for k, v in arrays.items() if k != "rerank/image_row"})
+
+
+def test_variants_let_each_candidate_match_by_its_nearest_deformed_copy(data):
+    from mnist_knn.model import restore_pipeline
+    from mnist_knn.teaching import variant_words
+
+    variants = ("turn-6", "turn+6", "larger", "thicker")
+    preset = replace(PRESETS["default"], styles=(), variants=variants, candidates=20)
+    x, y = data.x_train[:1500], data.y_train[:1500]
+    model = make_pipeline(preset).fit(x, y)
+    assert model.variant_features_.shape == (4, 1500, 60)
+    queries = data.x_test[:60]
+    found = model.search(queries, n_neighbors=10)
+    first = model.search_features(model.features(queries), n_neighbors=20, first_stage=True)
+    # Each neighbour's distance is that of its nearest variant (itself included), measured
+    # directly: the training digit deskewed and blurred, deformed, then through the edges
+    # and the PCA.
+    q = model.features(queries)
+    rows = found.ind[:5, :4].ravel()
+    views = model[:2].transform(x[rows])
+    made = [views] + [VARIANTS[name](views) for name in variants]
+    feats = np.stack([model[2:-1].transform(m) for m in made]).reshape(5, 5, 4, -1)
+    direct = np.linalg.norm(feats - q[None, :5, None], axis=-1).min(axis=0)
+    np.testing.assert_allclose(found.dist[:5, :4], direct, rtol=1e-4, atol=1e-4)
+    assert np.all(np.diff(found.dist, axis=1) >= 0)
+    assert np.all(found.dist[:, 0] <= first.dist[:, 0] + 1e-6)  # never farther than before
+    assert (found.labels == data.y_test[:60]).mean() > 0.85
+    # predict_proba measures variants only where the candidates disagree: the same vote.
+    np.testing.assert_allclose(model.predict_proba(queries), found.proba, atol=1e-6)
+    np.testing.assert_array_equal(model.predict(queries), found.labels)
+    np.testing.assert_array_equal(model.kneighbors(queries, 10)[1], found.ind)
+    # The artifact's arrays bring the same model back; a damaged array is refused.
+    arrays = model.fitted_arrays()
+    again = restore_pipeline(preset, arrays).search(queries, n_neighbors=10)
+    np.testing.assert_array_equal(again.ind, found.ind)
+    damaged = dict(arrays, **{"variants/features": arrays["variants/features"][:3]})
+    with pytest.raises(ValueError, match="variants/features"):
+        restore_pipeline(preset, damaged)
+    assert variant_words(model) == "turned 6° either way, a tenth larger, with thicker strokes"
+    assert variant_words(make_pipeline(PRESETS["best"])) == ""
+    with pytest.raises(ValueError, match="unknown variants"):
+        make_pipeline(replace(preset, variants=("sideways",)))
+    with pytest.raises(ValueError, match="rerank"):
+        make_pipeline(replace(preset, rerank=10))
+
+
+def test_variants_deform_as_named():
+    square = np.zeros((1, 28, 28), np.float32)
+    square[0, 10:18, 10:18] = 1
+    larger, smaller = VARIANTS["larger"](square), VARIANTS["smaller"](square)
+    assert larger.sum() == pytest.approx(64 * 1.1**2, rel=0.05)  # the area grows as the side
+    assert smaller.sum() == pytest.approx(64 * 0.9**2, rel=0.05)
+    assert larger[0, 9, 13] > 0 and smaller[0, 10, 13] < 1  # about the centre
+    assert VARIANTS["thicker"](square).sum() > square.sum() > VARIANTS["thinner"](square).sum()
+    assert VARIANTS["up"](square)[0, 9:17, 10:18].all() and VARIANTS["right"](square)[0, 10, 18]
+    turned = VARIANTS["turn+6"](square)
+    np.testing.assert_allclose(turned, Augment(angles=(6.0,)).fit_resample(square, [0])[0][1:])
+    for make in VARIANTS.values():  # every one keeps the shape, the dtype and [0, 1]
+        out = make(square)
+        assert out.shape == square.shape and out.dtype == np.float32
+        assert out.min() >= 0 and out.max() <= 1 + 1e-6

@@ -245,10 +245,13 @@ def test_knn_from_scratch_gives_the_pipelines_labels(preset, data):
     sample = data.x_test[:300]
     features = model[:-1].transform(sample)
     labels, proba, dist, ind = tch.scratch_for_model(model, features)
-    # The search in feature space: a re-ranking preset's first stage, else its answer.
-    np.testing.assert_array_equal(labels, model.search_features(features).labels)
-    if not model.rerank:
+    # The search in feature space: the first stage of a preset that re-ranks or measures
+    # variants, else its answer.
+    first = model.search_features(features, first_stage=True).labels
+    np.testing.assert_array_equal(labels, first)
+    if not (model.rerank or model.variants):
         np.testing.assert_array_equal(labels, model.predict(sample))
+        np.testing.assert_array_equal(labels, model.search_features(features).labels)
     # And scikit-learn's own brute-force KNeighborsClassifier on the same features.
     knn = model.steps[-1][1]
     reference = KNeighborsClassifier(knn.n_neighbors, weights=knn.weights, algorithm="brute")
@@ -270,9 +273,11 @@ def test_agreement_and_side_by_side(preset, data):
     columns, same = tch.side_by_side(scratch, explanation.candidates, 4)
     assert same and columns["from scratch"] == columns["scikit-learn"]
     assert explanation.neighbours.labels[0] == 0 and columns["from scratch"][0] == "0"
-    # best re-ranks: its answer comes from tangent distances, a different order.
+    # best re-ranks by tangent distances, default by its candidates' nearest variants:
+    # the answer's distances are not the first stage's.
     reranked = not np.array_equal(explanation.neighbours.dist, explanation.candidates.dist)
-    assert reranked == bool(model.rerank) == (preset == "best")
+    assert reranked and bool(model.rerank) == (preset == "best")
+    assert bool(model.variants) == (preset == "default")
 
 
 def test_neighbour_pictures(default, data):
@@ -294,5 +299,5 @@ def test_turned_degrees_names_the_turned_copies():
 
     assert tch.turned_degrees(make_pipeline(PRESETS["best"])) == "6"
     assert tch.turned_degrees(make_pipeline(PRESETS["default"])) == ""
-    both = replace(PRESETS["default"], angles=(-8.0, -4.0, 4.0, 8.0))
+    both = replace(PRESETS["default"], angles=(-8.0, -4.0, 4.0, 8.0), variants=())
     assert tch.turned_degrees(make_pipeline(both)) == "4 and 8"
