@@ -23,9 +23,12 @@ def explained(preset: str, drawing: np.ndarray, skip: frozenset, k: int):
     model = ui.get_artifact(preset).model
     explanation = tch.explain(model, drawing, skip, k=k)
     distances = tch.distances_to_training(model, explanation.view.features)
-    neighbours = tch.neighbour_images(model, ui.get_data().x_train[explanation.neighbours.ind[0]])
+    found = explanation.neighbours
+    neighbours = tch.neighbour_images(model, ui.get_data().x_train[found.ind[0]])
+    # Each neighbour as it matched: deformed by its nearest variant, where the preset has them.
+    matched = tch.as_matched(model, neighbours, None if found.variant is None else found.variant[0])
     scratch = tch.scratch_for_model(model, explanation.view.features, k=k)
-    return explanation, tch.ablation(model, drawing, k=k), distances, neighbours, scratch
+    return explanation, tch.ablation(model, drawing, k=k), distances, matched, scratch
 
 
 st.title("How it works")
@@ -143,14 +146,23 @@ if model.variants:
     )
 st.slider("Neighbours that vote (k)", 1, found.dist.shape[1], key="how_it_works_k")
 votes = tch.vote_table(found, k, spec.weights)
-pictures = tch.neighbour_pictures(view.image, neighbour_images[:k])
-captions = ["**the drawing**", *(f"**{r['label']}** · d={r['distance']:.2f}" for r in votes)]
+matched_images, matched_words = neighbour_images
+pictures = tch.neighbour_pictures(view.image, matched_images[:k])
+captions = [
+    "**the drawing**",
+    *(
+        f"**{r['label']}** · d={r['distance']:.2f}" + (f" · {words}" if words else "")
+        for r, words in zip(votes, matched_words, strict=False)
+    ),
+]
 for column, picture, text in zip(st.columns(k + 1), pictures, captions, strict=True):
     column.image(picture, width=84)
     column.caption(text)
 st.caption(
-    "Top: the drawing and its neighbours as the model compares them; below each neighbour: "
-    "|drawing − neighbour|, dark where they differ (the lighter, the nearer)."
+    "Top: the drawing and its neighbours as the model compares them"
+    + (", each as the variant that matched it (named under it)" if model.variants else "")
+    + "; below each neighbour: |drawing − neighbour|, dark where they differ (the lighter, "
+    "the nearer)."
 )
 if model.rerank:
     st.markdown("**The deformation that made each neighbour match**")

@@ -159,6 +159,9 @@ class Neighbours:
     # (n, K) the same neighbours' two-sided tangent distances, where the model measures
     # them (re-ranking, or asked for the verdict's close calls); None otherwise.
     tangent: np.ndarray | None = None
+    # (n, K) which of the model's ``variants`` matched each neighbour (-1: the digit as it
+    # is), for a model with variants; None otherwise.
+    variant: np.ndarray | None = None
 
 
 class KNNPipeline(Pipeline):
@@ -291,17 +294,25 @@ class KNNPipeline(Pipeline):
 
     def nearest_variants(self, features, dist, rows, want: int, chunk: int = 256):
         """Candidates ``rows`` (n, N) at ``dist`` from ``features`` (n, F), re-ranked by
-        the distance to each one's nearest variant (itself included): the first ``want``
-        (distances, rows), ascending."""
+        the distance to each one's nearest variant (itself included).
+
+        Returns the first ``want`` (distances, rows, variant), ascending; ``variant``
+        indexes ``variants`` (which one matched), -1 where the digit as it is was nearest.
+        """
         features = np.asarray(features, np.float32)
         score = np.array(dist, np.float32)
+        which = np.full(score.shape, -1, np.intp)
         for start in range(0, len(rows), chunk):
             part = slice(start, start + chunk)
             diff = self.variant_features_[:, rows[part]] - features[part, None, :]
-            nearest = np.sqrt(np.einsum("vqnf,vqnf->vqn", diff, diff).min(axis=0))
-            np.minimum(score[part], nearest, out=score[part])
+            d2 = np.einsum("vqnf,vqnf->vqn", diff, diff)
+            best = d2.argmin(axis=0)
+            nearest = np.sqrt(np.take_along_axis(d2, best[None], axis=0)[0])
+            closer = nearest < score[part]
+            score[part] = np.where(closer, nearest, score[part])
+            which[part] = np.where(closer, best, -1)
         order = np.argsort(score, axis=1, kind="stable")[:, :want]
-        return np.take_along_axis(score, order, axis=1), np.take_along_axis(rows, order, axis=1)
+        return tuple(np.take_along_axis(a, order, axis=1) for a in (score, rows, which))
 
     def _variant_proba(self, features) -> np.ndarray:
         """The vote (n, 10) of a model with ``variants``, for feature rows (n, F).
@@ -316,7 +327,7 @@ class KNNPipeline(Pipeline):
         proba = np.zeros((len(rows), 10))
         proba[np.arange(len(rows)), labels[:, 0]] = 1.0
         if len(mixed):
-            d, r = self.nearest_variants(features[mixed], dist[mixed], rows[mixed], k)
+            d, r, _ = self.nearest_variants(features[mixed], dist[mixed], rows[mixed], k)
             proba[mixed] = vote(d, self.train_labels_[r], k, knn.weights)
         return proba
 
@@ -490,7 +501,7 @@ class KNNPipeline(Pipeline):
         knn = self.steps[-1][1]
         k = k or knn.n_neighbors
         want = max(n_neighbors, k)
-        tangent = None
+        tangent = variant = None
         if self.rerank and images is not None:
             n = max(self.rerank, want)
             first, rows = self._nearest_digits(
@@ -508,7 +519,7 @@ class KNNPipeline(Pipeline):
             if self.variants and not first_stage:  # then the candidates' nearest variants
                 n = max(self.candidates, want)
                 found = knn.kneighbors(features, n_neighbors=n)
-                dist, rows = self.nearest_variants(features, *found, want)
+                dist, rows, variant = self.nearest_variants(features, *found, want)
             else:
                 dist, rows = knn.kneighbors(features, n_neighbors=want)
             if images is not None and self.measures_tangent:
@@ -516,7 +527,7 @@ class KNNPipeline(Pipeline):
         neigh_labels = self.train_labels_[rows]
         proba = vote(dist, neigh_labels, k, weights or knn.weights)
         ind = self.source_index_[rows]
-        return Neighbours(proba.argmax(axis=1), proba, dist, ind, neigh_labels, tangent)
+        return Neighbours(proba.argmax(axis=1), proba, dist, ind, neigh_labels, tangent, variant)
 
     def tangent_distances(self, images: np.ndarray, rows: np.ndarray, batch: int = 32):
         """Two-sided tangent distances (n, N) float32 from queries ``images`` (n, 784), as

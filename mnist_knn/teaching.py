@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from .features import PADDED, as_images
+from .features import PADDED, VARIANTS, as_images
 from .model import KNNPipeline, Neighbours
 from .preprocess import SIZE, SKIPPABLE, Steps, preprocess_steps
 
@@ -229,6 +229,41 @@ def variant_words(model: KNNPipeline) -> str:
     if strokes:
         parts.append(f"with {either(strokes)} strokes")
     return ", ".join(parts)
+
+
+# Each variant (features.VARIANTS) in words, as a neighbour's caption says how it matched.
+VARIANT_WORDS = {
+    "turn-12": "turned 12° clockwise",
+    "turn-6": "turned 6° clockwise",
+    "turn+6": "turned 6° anticlockwise",
+    "turn+12": "turned 12° anticlockwise",
+    "smaller": "a tenth smaller",
+    "larger": "a tenth larger",
+    "up": "a pixel higher",
+    "down": "a pixel lower",
+    "left": "a pixel to the left",
+    "right": "a pixel to the right",
+    "thicker": "thicker strokes",
+    "thinner": "thinner strokes",
+}
+
+
+def as_matched(
+    model: KNNPipeline, images: np.ndarray, variant: np.ndarray | None
+) -> tuple[np.ndarray, list[str]]:
+    """Neighbours ``images`` (k, 28, 28), as :func:`neighbour_images` gives them, each
+    deformed as the variant that matched it (``Neighbours.variant`` of one query: -1
+    for none), and that deformation in words ("" for none)."""
+    images = np.array(images, np.float32)
+    words = [""] * len(images)
+    if variant is None:
+        return images, words
+    for i, which in enumerate(np.asarray(variant)[: len(images)]):
+        if which >= 0:
+            name = model.variants[which]
+            images[i] = np.clip(VARIANTS[name](images[i][None])[0], 0, 1)
+            words[i] = VARIANT_WORDS[name]
+    return images, words
 
 
 def distances_to_training(model: KNNPipeline, features: np.ndarray) -> np.ndarray:

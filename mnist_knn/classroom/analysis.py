@@ -190,7 +190,7 @@ def cross_validated_labels(
         order = np.argsort(d, axis=1, kind="stable")
         d, cand = np.take_along_axis(d, order, axis=1), np.take_along_axis(cand, order, axis=1)
         if model.variants:
-            d, cand = model.nearest_variants(q, d, cand, k)
+            d, cand, _ = model.nearest_variants(q, d, cand, k)
         dist[part], rows[part] = d[:, :k], cand[:, :k]
     proba = vote(dist, model.train_labels_[rows], k, weights)
     return proba.argmax(axis=1).astype(np.uint8), proba

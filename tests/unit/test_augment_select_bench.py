@@ -156,7 +156,7 @@ def test_re_ranking_over_turned_copies_compares_each_digit_once(data):
 
 def test_variants_let_each_candidate_match_by_its_nearest_deformed_copy(data):
     from mnist_knn.model import restore_pipeline
-    from mnist_knn.teaching import variant_words
+    from mnist_knn.teaching import VARIANT_WORDS, as_matched, variant_words
 
     variants = ("turn-6", "turn+6", "larger", "thicker")
     preset = replace(PRESETS["default"], styles=(), variants=variants, candidates=20)
@@ -174,8 +174,17 @@ def test_variants_let_each_candidate_match_by_its_nearest_deformed_copy(data):
     views = model[:2].transform(x[rows])
     made = [views] + [VARIANTS[name](views) for name in variants]
     feats = np.stack([model[2:-1].transform(m) for m in made]).reshape(5, 5, 4, -1)
-    direct = np.linalg.norm(feats - q[None, :5, None], axis=-1).min(axis=0)
-    np.testing.assert_allclose(found.dist[:5, :4], direct, rtol=1e-4, atol=1e-4)
+    each = np.linalg.norm(feats - q[None, :5, None], axis=-1)
+    np.testing.assert_allclose(found.dist[:5, :4], each.min(axis=0), rtol=1e-4, atol=1e-4)
+    # ... and the neighbour says which variant that was (-1: the digit as it is).
+    assert found.variant.shape == found.ind.shape and found.variant.min() >= -1
+    assert found.variant.max() < len(variants) and (found.variant >= 0).any()
+    np.testing.assert_array_equal(found.variant[:5, :4], each.argmin(axis=0) - 1)
+    images, words = as_matched(model, views[:4], found.variant[0, :4])
+    for image, view, which, said in zip(images, views[:4], found.variant[0, :4], words):
+        expected = view if which < 0 else VARIANTS[variants[which]](view[None])[0]
+        np.testing.assert_allclose(image, np.clip(expected, 0, 1))
+        assert said == ("" if which < 0 else VARIANT_WORDS[variants[which]])
     assert np.all(np.diff(found.dist, axis=1) >= 0)
     assert np.all(found.dist[:, 0] <= first.dist[:, 0] + 1e-6)  # never farther than before
     assert (found.labels == data.y_test[:60]).mean() > 0.85
