@@ -160,7 +160,12 @@ for column, picture, text in zip(st.columns(k + 1), pictures, captions, strict=T
     column.caption(text)
 st.caption(
     "Top: the drawing and its neighbours as the model compares them"
-    + (", each as the variant that matched it (named under it)" if model.variants else "")
+    + (
+        ", each as the variant that matched it (its deformation named under it, where it "
+        "was deformed)"
+        if model.variants
+        else ""
+    )
     + "; below each neighbour: |drawing − neighbour|, dark where they differ (the lighter, "
     "the nearer)."
 )
