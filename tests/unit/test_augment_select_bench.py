@@ -181,7 +181,9 @@ def test_variants_let_each_candidate_match_by_its_nearest_deformed_copy(data):
     assert found.variant.max() < len(variants) and (found.variant >= 0).any()
     np.testing.assert_array_equal(found.variant[:5, :4], each.argmin(axis=0) - 1)
     images, words = as_matched(model, views[:4], found.variant[0, :4])
-    for image, view, which, said in zip(images, views[:4], found.variant[0, :4], words):
+    for image, view, which, said in zip(
+        images, views[:4], found.variant[0, :4], words, strict=True
+    ):
         expected = view if which < 0 else VARIANTS[variants[which]](view[None])[0]
         np.testing.assert_allclose(image, np.clip(expected, 0, 1))
         assert said == ("" if which < 0 else VARIANT_WORDS[variants[which]])
