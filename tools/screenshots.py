@@ -148,6 +148,7 @@ def full_screenshot(page, path: Path, width: int, height: int) -> None:
         "[data-testid=stAppViewContainer]')].map(e => e.scrollHeight))"
     )
     page.set_viewport_size({"width": width, "height": max(height, content)})
+    page.wait_for_timeout(1500)  # charts lay themselves out again for the new size
     wait_until_drawn(page)
     page.screenshot(path=path, full_page=True)
     page.set_viewport_size({"width": width, "height": height})

@@ -23,7 +23,7 @@ from ..preprocess import (
 )
 from ..reading import a_digit
 from ..synthetic import sample_drawing
-from .resources import aligned_neighbours, digit_image, get_data
+from .resources import aligned_neighbours, digit_image, get_data, matched_neighbours
 
 # The session-state contract between the Draw page and the teaching pages: the Draw
 # page stores its latest canvas here as a numpy uint8 array (H, W, 4), RGBA, as
@@ -299,17 +299,28 @@ def neighbour_gallery(
     notes=None,
     scale: int = 3,
     moves: bool = True,
+    variant=None,
 ) -> None:
     """The neighbours (training-set indices ``ind``) of a 28x28 ``query``, in a wrapping row.
 
     Each picture has its plain-text caption (``captions``) and, under it, its Markdown
     note (``notes``). Where ``preset`` ranks neighbours by tangent distance, each stored
     picture has beside it the neighbour moved to match the query, and the move in words
-    (unless ``moves`` is False: the moves cost a few ms per neighbour).
+    (unless ``moves`` is False: the moves cost a few ms per neighbour). Where ``preset``
+    measures deformed variants, ``variant`` (``Reading.variant``) names the one that
+    matched each neighbour: beside it, the neighbour as compared, deformed that way.
     """
     ind = np.asarray(ind)
     x_train = get_data().x_train
     aligned = aligned_neighbours(preset, np.asarray(query), ind) if moves else None
+    matched = matched_neighbours(preset, ind, variant) if aligned is None else None
+    paired = aligned is not None or (matched is not None and any(matched[1]))
+    if matched is not None and any(matched[1]):
+        st.caption(
+            "Where a training digit matched better slightly deformed, the right picture "
+            "shows it as it was compared: deskewed, blurred, then turned, resized, shifted "
+            "or its strokes thickened or thinned, as said under it."
+        )
     if aligned is not None:
         st.caption(
             "Left: the training digit as stored. Right: the same digit moved the way tangent "
@@ -319,12 +330,16 @@ def neighbour_gallery(
     gap = np.full((28 * scale + 2, 2 * scale), 255, np.uint8)
     with st.container(horizontal=True, wrap=True, gap="small"):
         for j, i in enumerate(ind):
-            picture = digit_image(x_train[i], scale, frame=aligned is not None)
+            picture = digit_image(x_train[i], scale, frame=paired)
             note = notes[j] if notes is not None else ""
             if aligned is not None:
                 moved = np.round(aligned[j].image * 255).astype(np.uint8)
                 picture = np.hstack([picture, gap, digit_image(moved, scale, frame=True)])
                 note = "  \n".join(filter(None, [note, f"→ {aligned[j].words()}"]))
+            elif matched is not None and matched[1][j]:
+                shown = np.round(matched[0][j] * 255).astype(np.uint8)
+                picture = np.hstack([picture, gap, digit_image(shown, scale, frame=True)])
+                note = "  \n".join(filter(None, [note, f"→ {matched[1][j]}"]))
             with st.container(width=picture.shape[1] + 4, gap=None):
                 st.image(picture, caption=captions[j] if captions is not None else None)
                 if note:

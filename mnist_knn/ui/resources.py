@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from .. import reading
+from .. import reading, teaching
 from ..artifacts import StaleArtifactWarning, mtime
 from ..data import Mnist, MnistNotFoundError, load_mnist
 from ..evaluation.compare import Comparison, compare_path, load_comparison, read_comparison
@@ -181,6 +181,18 @@ def aligned_neighbours(preset: str, image: np.ndarray, ind: np.ndarray) -> list 
     if not _cached_artifact(preset).model.rerank:
         return None
     return [_aligned(preset, image, int(i)) for i in np.asarray(ind)]
+
+
+def matched_neighbours(preset: str, ind: np.ndarray, variant) -> tuple | None:
+    """The neighbours (training-set indices ``ind``) as ``preset`` compared them, each
+    deformed by the variant that matched it (``variant``: -1 for none), and those
+    deformations in words (``teaching.as_matched``); None where the preset has no
+    variants. Call :func:`get_artifact` first."""
+    model = _cached_artifact(preset).model
+    if not model.variants or variant is None:
+        return None
+    images = teaching.neighbour_images(model, get_data().x_train[np.asarray(ind)])
+    return teaching.as_matched(model, images, variant)
 
 
 @st.cache_data(max_entries=2048, show_spinner=False)

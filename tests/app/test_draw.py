@@ -235,3 +235,28 @@ def test_best_preset_shows_each_neighbour_moved_to_match_the_drawing():
         len(moves) == 4
     )  # one "→ turned 3° clockwise, ..." (or "→ already lined up") per neighbour
     assert any("tangent distance matched it" in c.value for c in at.caption)
+
+
+def test_default_preset_shows_the_variant_each_neighbour_matched_as(draw_page):
+    """default measures its candidates against deformed variants: each neighbour matched by
+    one has beside it that variant and the deformation in words, exactly as the search says."""
+    from mnist_knn import reading
+    from mnist_knn.preprocess import to_mnist
+    from mnist_knn.teaching import VARIANT_WORDS
+    from mnist_knn.trained import load_artifact
+
+    drawing = stroke_image(SEVEN, width=23)
+    model = load_artifact("default").model
+    found = reading.search(model, to_mnist(drawing))
+    expected = [VARIANT_WORDS[model.variants[v]] for v in found.variant[0, :4] if v >= 0]
+    at = upload(draw_page, "seven.png", png(drawing))
+    assert not at.exception and prediction(at)[0] == "7"
+    notes = [c.value[2:] for c in at.caption if c.value.startswith("→ ")]
+    assert notes == expected and expected  # this seven matches some neighbours deformed
+    explained = any("matched better slightly deformed" in c.value for c in at.caption)
+    assert explained == bool(expected)
+    # k re-votes the same search: 8 neighbours, the first 4 matched as before.
+    at.slider(key="draw_k").set_value(8).run()
+    more = [c.value[2:] for c in at.caption if c.value.startswith("→ ")]
+    assert more[: len(expected)] == expected
+    assert more == [VARIANT_WORDS[model.variants[v]] for v in found.variant[0, :8] if v >= 0]
