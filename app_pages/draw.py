@@ -130,6 +130,5 @@ with more:
             for lab, d in zip(reading.neigh_labels, reading.dist, strict=True)
         ],
         moves=moves,
-        variant=reading.variant,
     )
 more.caption(vote_summary(reading))

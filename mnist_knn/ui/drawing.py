@@ -299,7 +299,6 @@ def neighbour_gallery(
     notes=None,
     scale: int = 3,
     moves: bool = True,
-    variant=None,
 ) -> None:
     """The neighbours (training-set indices ``ind``) of a 28x28 ``query``, in a wrapping row.
 
@@ -307,13 +306,13 @@ def neighbour_gallery(
     note (``notes``). Where ``preset`` ranks neighbours by tangent distance, each stored
     picture has beside it the neighbour moved to match the query, and the move in words
     (unless ``moves`` is False: the moves cost a few ms per neighbour). Where ``preset``
-    measures deformed variants, ``variant`` (``Reading.variant``) names the one that
-    matched each neighbour: beside it, the neighbour as compared, deformed that way.
+    measures deformed variants, each neighbour one matched has beside it the neighbour
+    as compared, deformed that way, and the deformation in words.
     """
     ind = np.asarray(ind)
     x_train = get_data().x_train
     aligned = aligned_neighbours(preset, np.asarray(query), ind) if moves else None
-    matched = matched_neighbours(preset, ind, variant) if aligned is None else None
+    matched = matched_neighbours(preset, query, ind) if aligned is None else None
     paired = aligned is not None or (matched is not None and any(matched[1]))
     if matched is not None and any(matched[1]):
         st.caption(

@@ -183,15 +183,23 @@ def aligned_neighbours(preset: str, image: np.ndarray, ind: np.ndarray) -> list 
     return [_aligned(preset, image, int(i)) for i in np.asarray(ind)]
 
 
-def matched_neighbours(preset: str, ind: np.ndarray, variant) -> tuple | None:
-    """The neighbours (training-set indices ``ind``) as ``preset`` compared them, each
-    deformed by the variant that matched it (``variant``: -1 for none), and those
-    deformations in words (``teaching.as_matched``); None where the preset has no
-    variants. Call :func:`get_artifact` first."""
+def matched_neighbours(preset: str, image: np.ndarray, ind: np.ndarray) -> tuple | None:
+    """The neighbours (training-set indices ``ind``) of a 28x28 ``image`` as ``preset``
+    compared them, each deformed by the variant that matched it, and those deformations
+    in words (``teaching.as_matched``; "" where none did); None where the preset has no
+    variants. Which variant matched comes from the image's (cached) search; a neighbour
+    it does not find in the same place (a stored search's tie) is shown as it is.
+    Call :func:`get_artifact` first."""
     model = _cached_artifact(preset).model
-    if not model.variants or variant is None:
+    if not model.variants:
         return None
-    images = teaching.neighbour_images(model, get_data().x_train[np.asarray(ind)])
+    ind = np.asarray(ind)
+    found = nearest(preset, np.asarray(image))
+    n = min(len(ind), found.ind.shape[1])
+    variant = np.full(len(ind), -1)
+    same = found.ind[0, :n] == ind[:n]
+    variant[:n][same] = found.variant[0, :n][same]
+    images = teaching.neighbour_images(model, get_data().x_train[ind])
     return teaching.as_matched(model, images, variant)
 
 

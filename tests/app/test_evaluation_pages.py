@@ -221,6 +221,19 @@ def test_misclassified_page_shows_the_outvoting_neighbours():
     assert at.subheader[0].value != first
     assert "nearest training digits** (distance weights) voted" in markdown(at)
     assert len(at.image) >= len(why) + 1 + 4  # the gallery, the digit, its k=4 neighbours
+    # default measures deformed variants: each neighbour one matched says which, as the
+    # digit's own search does.
+    from mnist_knn import load_mnist, reading
+    from mnist_knn.teaching import VARIANT_WORDS
+    from mnist_knn.trained import load_artifact
+
+    i = int(at.subheader[0].value.split("#")[1].split(":")[0].replace(",", ""))
+    model = load_artifact("default").model
+    found = reading.search(model, load_mnist().x_test[i])
+    expected = [VARIANT_WORDS[model.variants[v]] for v in found.variant[0, :4] if v >= 0]
+    notes = [c.value for c in at.caption if c.value.startswith(":")]
+    said = [n.split("  \n→ ")[1] for n in notes if "  \n→ " in n]
+    assert len(notes) == 4 and said == expected and expected
 
     at.selectbox(key="misclassified_true").select(9).run()
     assert_ok(at)
