@@ -341,9 +341,7 @@ class Augment(StatelessTransformer):
         for dr, dc in self.offsets():
             variants.append(shift_images(X, dr, dc))
         for angle in self.angles:
-            variants.append(
-                ndimage.rotate(X, angle, axes=(2, 1), reshape=False, order=1, mode="constant")
-            )
+            variants.append(turned(X, angle))
         copies = len(variants)
         source = np.tile(np.arange(len(X)), copies)
         return np.concatenate(variants), np.tile(np.asarray(y), copies), source

@@ -147,9 +147,6 @@ class Reading:
     neigh_labels: np.ndarray  # (k,) their labels
     tally: list[tuple[int, int, float]]  # (digit, neighbours, vote share), biggest share first
     verdict: Verdict
-    # (k,) which of the model's variants matched each neighbour (-1: as it is), for a
-    # model with variants (``Neighbours.variant``); None otherwise.
-    variant: np.ndarray | None = None
 
 
 def search(model: KNNPipeline, image: np.ndarray) -> Neighbours:
@@ -324,7 +321,6 @@ def read(
             stroke=stroke,
             tangent=None if found.tangent is None else found.tangent[0],
         ),
-        variant=None if found.variant is None else found.variant[0, :k],
     )
 
 

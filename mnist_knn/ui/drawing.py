@@ -313,8 +313,9 @@ def neighbour_gallery(
     x_train = get_data().x_train
     aligned = aligned_neighbours(preset, np.asarray(query), ind) if moves else None
     matched = matched_neighbours(preset, query, ind) if aligned is None else None
-    paired = aligned is not None or (matched is not None and any(matched[1]))
-    if matched is not None and any(matched[1]):
+    shows_matched = matched is not None and any(matched[1])
+    paired = aligned is not None or shows_matched
+    if shows_matched:
         st.caption(
             "Where a training digit matched better slightly deformed, the right picture "
             "shows it as it was compared: deskewed, blurred, then turned, resized, shifted "
@@ -335,7 +336,7 @@ def neighbour_gallery(
                 moved = np.round(aligned[j].image * 255).astype(np.uint8)
                 picture = np.hstack([picture, gap, digit_image(moved, scale, frame=True)])
                 note = "  \n".join(filter(None, [note, f"→ {aligned[j].words()}"]))
-            elif matched is not None and matched[1][j]:
+            elif shows_matched and matched[1][j]:
                 shown = np.round(matched[0][j] * 255).astype(np.uint8)
                 picture = np.hstack([picture, gap, digit_image(shown, scale, frame=True)])
                 note = "  \n".join(filter(None, [note, f"→ {matched[1][j]}"]))
